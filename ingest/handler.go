@@ -1,0 +1,242 @@
+package ingest
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sluicehq/sluice/wire"
+)
+
+// DefaultMaxBodySize is the request body limit used when HandlerConfig.MaxBodySize is zero.
+const DefaultMaxBodySize = 64 << 20
+
+// Sink is where the ingest handler puts entries: the store, or anything like it.
+//
+// Ingest must be all-or-nothing: it stores every entry or none, and returns nil only once they
+// are durable. The entries and their Data are valid only during the call. Entry.Tag comes from
+// the sink's own TagID.
+type Sink interface {
+	Tagger
+	Ingest(entries []wire.Entry) error
+}
+
+// HandlerConfig configures NewHandler. The zero value works.
+type HandlerConfig struct {
+	MaxBodySize  int64            // largest request body in bytes; DefaultMaxBodySize when <= 0 (413 past it)
+	MaxEntrySize int              // largest entry in bytes; DefaultMaxEntrySize when <= 0 (400 past it)
+	MaxEntries   int              // most entries per request; DefaultMaxEntries when <= 0 (413 past it)
+	Now          func() time.Time // the clock for arrival times and syslog years; time.Now when nil
+	Logger       *slog.Logger     // where sink failures are logged; slog.Default() when nil
+}
+
+// handler serves POST /api/ingest. See NewHandler.
+type handler struct {
+	sink Sink
+	cfg  HandlerConfig
+}
+
+// NewHandler returns the HTTP ingest endpoint, meant for POST /api/ingest?tag=TAG[&src=IP].
+//
+// The body is either newline-delimited entries (any Content-Type but application/json; the
+// line rules are those of Lines), all tagged with the tag= query parameter and timestamped with
+// ExtractTime, falling back to the arrival time; or, with Content-Type application/json, a JSON
+// array of entries as ParseJSONEntries reads it, where tag= is the default tag.
+//
+// Each entry's source is the src= query parameter when given, else the client's address (the
+// connection's remote address; forwarding headers are not trusted).
+//
+// A request is all-or-nothing: the whole body is read and validated, then handed to the sink in
+// one Ingest call. Replies are JSON:
+//
+//	200 {"Stored":N}
+//	400 {"Error":"line 17: entry is 2000000 bytes, over the limit MaxEntrySize=1048576"} (bad input)
+//	405 {"Error":"..."} (not POST; Allow: POST)
+//	413 {"Error":"..."} (over MaxBodySize or MaxEntries)
+//	500 {"Error":"..."} (the sink failed; nothing of the request is stored)
+//
+// Authentication is not the handler's business: wrap it.
+func NewHandler(sink Sink, cfg HandlerConfig) http.Handler {
+	if cfg.MaxBodySize <= 0 {
+		cfg.MaxBodySize = DefaultMaxBodySize
+	}
+	if cfg.MaxEntrySize <= 0 {
+		cfg.MaxEntrySize = DefaultMaxEntrySize
+	}
+	if cfg.MaxEntries <= 0 {
+		cfg.MaxEntries = DefaultMaxEntries
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &handler{sink: sink, cfg: cfg}
+}
+
+// ServeHTTP implements http.Handler.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		replyError(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed, use POST")
+		return
+	}
+	n, err := h.serve(r)
+	if err != nil {
+		status := statusOf(err)
+		if status == http.StatusInternalServerError {
+			h.cfg.Logger.Error("ingest: cannot store entries", "remote", r.RemoteAddr, "err", err)
+		}
+		replyError(w, status, strings.TrimPrefix(err.Error(), "ingest: "))
+		return
+	}
+	b := make([]byte, 0, 32)
+	b = append(b, `{"Stored":`...)
+	b = strconv.AppendInt(b, int64(n), 10)
+	b = append(b, "}\n"...)
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b)
+}
+
+// serve reads, parses and stores one request and returns the number of entries stored.
+func (h *handler) serve(r *http.Request) (int, error) {
+	q := r.URL.Query()
+	var src netip.Addr
+	if s := q.Get("src"); s != "" {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return 0, &InputError{Index: -1, Msg: "query parameter \"src\": cannot parse " + quoteTrunc([]byte(s)) + " as an IP address"}
+		}
+		src = a.Unmap()
+	} else if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		src = ap.Addr().Unmap()
+	}
+	isJSON := false
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil {
+			return 0, &InputError{Index: -1, Msg: "cannot parse Content-Type " + quoteTrunc([]byte(ct)), Err: err}
+		}
+		isJSON = mt == "application/json"
+	}
+	tag := q.Get("tag")
+	if !isJSON && tag == "" {
+		return 0, &InputError{Index: -1, Msg: "missing tag= query parameter"}
+	}
+	body, err := readBody(r, h.cfg.MaxBodySize)
+	if err != nil {
+		return 0, err
+	}
+	now := h.cfg.Now()
+	var entries []wire.Entry
+	if isJSON {
+		entries, err = ParseJSONEntries(body, JSONOptions{
+			Tagger: h.sink, Tag: tag, SRC: src, Now: now.UnixNano(),
+			MaxEntrySize: h.cfg.MaxEntrySize, MaxEntries: h.cfg.MaxEntries,
+		})
+	} else {
+		entries, err = h.parseLines(body, tag, src, now)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if len(entries) == 0 {
+		return 0, nil
+	}
+	if err := h.sink.Ingest(entries); err != nil {
+		return 0, err
+	}
+	return len(entries), nil
+}
+
+// parseLines splits a newline-delimited body into entries, then resolves the tag.
+func (h *handler) parseLines(body []byte, tag string, src netip.Addr, now time.Time) ([]wire.Entry, error) {
+	est := bytes.Count(body, []byte{'\n'}) + 1
+	if est > h.cfg.MaxEntries+1 {
+		est = h.cfg.MaxEntries + 1
+	}
+	entries := make([]wire.Entry, 0, est)
+	arrival := now.UnixNano()
+	err := splitLines(body, h.cfg.MaxEntrySize, func(line []byte, _ int) error {
+		if len(entries) == h.cfg.MaxEntries {
+			return &TooManyEntriesError{Limit: h.cfg.MaxEntries}
+		}
+		ts, ok := ExtractTime(line, now)
+		if !ok {
+			ts = arrival
+		}
+		entries = append(entries, wire.Entry{TS: ts, SRC: src, Data: line[:len(line):len(line)]})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(entries) == 0 {
+		return entries, nil
+	}
+	id, err := h.sink.TagID(tag)
+	if err != nil {
+		return nil, &InputError{Index: -1, Msg: "query parameter \"tag\": tag " + strconv.Quote(tag), Err: err}
+	}
+	for i := range entries {
+		entries[i].Tag = id
+	}
+	return entries, nil
+}
+
+// readBody reads the whole body, refusing more than max bytes.
+func readBody(r *http.Request, max int64) ([]byte, error) {
+	if r.ContentLength > max {
+		return nil, &BodyTooLargeError{Limit: max}
+	}
+	if r.ContentLength >= 0 {
+		body := make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			return nil, &InputError{Index: -1, Msg: "cannot read request body", Err: err}
+		}
+		return body, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	if err != nil {
+		return nil, &InputError{Index: -1, Msg: "cannot read request body", Err: err}
+	}
+	if int64(len(body)) > max {
+		return nil, &BodyTooLargeError{Limit: max}
+	}
+	return body, nil
+}
+
+// statusOf maps an error of serve to its HTTP status.
+func statusOf(err error) int {
+	var (
+		inErr   *InputError
+		bigErr  *EntryTooLargeError
+		bodyErr *BodyTooLargeError
+		manyErr *TooManyEntriesError
+	)
+	switch {
+	case errors.As(err, &bodyErr), errors.As(err, &manyErr):
+		return http.StatusRequestEntityTooLarge
+	case errors.As(err, &inErr), errors.As(err, &bigErr):
+		return http.StatusBadRequest
+	}
+	return http.StatusInternalServerError
+}
+
+func replyError(w http.ResponseWriter, status int, msg string) {
+	b := make([]byte, 0, len(msg)+16)
+	b = append(b, `{"Error":`...)
+	b = wire.AppendString(b, msg)
+	b = append(b, "}\n"...)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
