@@ -1,0 +1,7 @@
+//go:build !unix
+
+package server
+
+// setSmallRcvBuf is a no-op where SO_RCVBUF is not set through syscall: tests then rely on
+// the default buffer sizes.
+func setSmallRcvBuf(fd uintptr) {}

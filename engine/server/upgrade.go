@@ -1,0 +1,242 @@
+package server
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gobwas/httphead"
+	"github.com/gobwas/ws"
+	"github.com/sluicehq/sluice/wire"
+)
+
+// handshakeTimeout bounds writing the 101 response.
+const handshakeTimeout = 5 * time.Second
+
+// ServeHTTP upgrades a request for a path registered with Handle to a routing websocket.
+// Refusals, in this order (PROTOCOL.md §1.2): unknown path 404; not a websocket upgrade
+// (a plain GET) 400; Origin not allowed 403; missing or invalid credential when Tokens are
+// configured 401 with body {"Error":"<reason>"}; MaxConns reached or server closing 503.
+// A malformed handshake (bad key or version) is answered by gobwas/ws with 400 or 426.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	svc := (*s.routes.Load())[r.URL.Path]
+	if svc == nil {
+		s.refuse(w, r, http.StatusNotFound, "not_found", "server: no websocket endpoint at "+strconv.Quote(r.URL.Path))
+		return
+	}
+	if !isUpgrade(r) {
+		s.refuse(w, r, http.StatusBadRequest, "not_upgrade", "server: websocket upgrade required (GET with Upgrade: websocket and Connection: Upgrade)")
+		return
+	}
+	if !s.originOK(r) {
+		s.refuse(w, r, http.StatusForbidden, "origin", "server: origin "+strconv.Quote(r.Header.Get("Origin"))+" not allowed")
+		return
+	}
+	if reason := s.authenticate(r); reason != "" {
+		s.refuse(w, r, http.StatusUnauthorized, "auth", reason)
+		return
+	}
+	if s.closed.Load() {
+		s.refuse(w, r, http.StatusServiceUnavailable, "closing", "server: shutting down")
+		return
+	}
+	if n := s.reserved.Add(1); n > int64(s.cfg.MaxConns) {
+		s.reserved.Add(-1)
+		s.limit("MaxConns", int64(s.cfg.MaxConns), "remote", r.RemoteAddr)
+		s.refuse(w, r, http.StatusServiceUnavailable, "max_conns", "server: too many connections (MaxConns "+strconv.Itoa(s.cfg.MaxConns)+")")
+		return
+	}
+	s.m.conns.Add(1)
+
+	u := ws.HTTPUpgrader{Timeout: handshakeTimeout}
+	if p := firstProtocol(r.Header); p != "" {
+		u.Header = http.Header{"Sec-Websocket-Protocol": {p}}
+	}
+	deflate := false
+	if s.cfg.Compression.Enabled() {
+		u.Negotiate = func(opt httphead.Option) (httphead.Option, error) { return negotiateDeflate(opt, &deflate) }
+	}
+	conn, rw, _, err := u.Upgrade(r, w)
+	if err != nil {
+		if conn != nil {
+			conn.Close()
+		}
+		s.unreserve()
+		s.upgradeFailed("handshake", r, err.Error())
+		return
+	}
+	var pre []byte
+	if rw != nil && rw.Reader.Buffered() > 0 {
+		// A client may send its Subs right behind the handshake; those bytes are in the HTTP
+		// server's buffer, not in the socket.
+		b, _ := rw.Reader.Peek(rw.Reader.Buffered())
+		pre = bytes.Clone(b)
+	}
+	sess := s.newSession(svc, r.URL.Path, deflate)
+	s.m.connsTotal.Add(1)
+	if deflate {
+		s.m.deflateSessions.Add(1)
+	}
+	if _, err := s.poller.Add(conn, sess, pre); err != nil {
+		s.removeSession(sess)
+		if deflate {
+			s.m.deflateSessions.Add(-1)
+		}
+		s.unreserve()
+		s.upgradeFailed("poller", r, err.Error())
+	}
+}
+
+func (s *Server) unreserve() {
+	s.reserved.Add(-1)
+	s.m.conns.Add(-1)
+}
+
+// refuse answers a request that is not upgraded: text body, or {"Error":...} for 401.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, status int, reason, msg string) {
+	s.upgradeFailed(reason, r, msg)
+	h := w.Header()
+	if status == http.StatusUnauthorized {
+		h.Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		b := wire.GetBuffer()
+		b.B = append(b.B[:0], `{"Error":`...)
+		b.B = wire.AppendString(b.B, msg)
+		b.B = append(b.B, "}\n"...)
+		w.Write(b.B)
+		wire.PutBuffer(b)
+		return
+	}
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if status == http.StatusBadRequest {
+		h.Set("Sec-WebSocket-Version", "13")
+	}
+	w.WriteHeader(status)
+	w.Write([]byte(msg + "\n"))
+}
+
+func (s *Server) upgradeFailed(reason string, r *http.Request, msg string) {
+	s.m.upgradeFailed.WithLabelValues(reason).Inc()
+	s.m.upgradeFailedN.Add(1)
+	s.logs.log(s.log, levelInfo, "upgrade:"+reason, "server: websocket upgrade refused",
+		"reason", reason, "path", r.URL.Path, "remote", r.RemoteAddr, "err", msg)
+}
+
+// isUpgrade reports whether r asks for a websocket upgrade (RFC 6455 §4.2.1 items 1, 3, 4).
+func isUpgrade(r *http.Request) bool {
+	return r.Method == http.MethodGet &&
+		headerHasToken(r.Header, "Upgrade", "websocket") &&
+		headerHasToken(r.Header, "Connection", "upgrade")
+}
+
+func headerHasToken(h http.Header, key, token string) bool {
+	for _, v := range h.Values(key) {
+		for v != "" {
+			var t string
+			t, v, _ = strings.Cut(v, ",")
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// firstProtocol returns the first non-empty Sec-WebSocket-Protocol token (PROTOCOL.md §1.2
+// rule 2), echoed byte for byte in the 101 response; "" when the header is absent or empty.
+func firstProtocol(h http.Header) string {
+	for _, v := range h.Values("Sec-WebSocket-Protocol") {
+		for v != "" {
+			var t string
+			t, v, _ = strings.Cut(v, ",")
+			if t = strings.TrimSpace(t); t != "" {
+				return t
+			}
+		}
+	}
+	return ""
+}
+
+// authenticate returns "" when r carries a configured token (or none are configured), else
+// the reason for the 401. Credentials come from any Sec-WebSocket-Protocol token,
+// Authorization: Bearer, or Gravwell-Token (PROTOCOL.md §1.2 rule 1).
+func (s *Server) authenticate(r *http.Request) string {
+	if len(s.tokens) == 0 {
+		return ""
+	}
+	offered := false
+	try := func(c string) bool {
+		c = strings.TrimSpace(c)
+		if c == "" {
+			return false
+		}
+		offered = true
+		ok := 0
+		for _, t := range s.tokens {
+			ok |= subtle.ConstantTimeCompare([]byte(c), t)
+		}
+		return ok == 1
+	}
+	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
+		for v != "" {
+			var t string
+			t, v, _ = strings.Cut(v, ",")
+			if try(t) {
+				return ""
+			}
+		}
+	}
+	for _, v := range r.Header.Values("Authorization") {
+		if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") && try(v[7:]) {
+			return ""
+		}
+	}
+	for _, v := range r.Header.Values("Gravwell-Token") {
+		if try(v) {
+			return ""
+		}
+	}
+	if !offered {
+		return "server: missing credential (Sec-WebSocket-Protocol, Authorization: Bearer or Gravwell-Token)"
+	}
+	return "server: invalid credential"
+}
+
+// originOK applies PROTOCOL.md §1.2 rule 3: no Origin, an Origin whose host equals the
+// request's Host (scheme ignored, ASCII case-insensitive), or an allowed origin's host.
+func (s *Server) originOK(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" || s.anyOrigin {
+		return true
+	}
+	h := originHost(o)
+	if h == "" {
+		return false
+	}
+	if strings.EqualFold(h, r.Host) {
+		return true
+	}
+	for _, a := range s.origins {
+		if strings.EqualFold(h, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// originHost returns the host[:port] of an origin ("scheme://host[:port][/...]") or of a
+// bare "host[:port]".
+func originHost(o string) string {
+	o = strings.TrimSpace(o)
+	if _, rest, ok := strings.Cut(o, "://"); ok {
+		o = rest
+	}
+	if i := strings.IndexAny(o, "/?#"); i >= 0 {
+		o = o[:i]
+	}
+	return o
+}
