@@ -1,0 +1,32 @@
+// Package store is sluice's embedded durable entry store.
+//
+// An entry is a wire.Entry: a timestamp in Unix nanoseconds, an optional source address, a
+// global tag ID and raw bytes. Tags are names ([A-Za-z0-9_.-], at most MaxTagLength bytes)
+// mapped to IDs that never change once given. Wells group tags: a well named "default" always
+// exists and takes every tag no configured well claims. Each well is partitioned in time into
+// shards of a fixed duration, and each shard is one append-only file of checksummed,
+// compressed blocks.
+//
+// On-disk layout under Config.Dir:
+//
+//	LOCK                  advisory lock held while a Store is open
+//	COMMIT                sequence number of the last durable group commit (commit.go)
+//	indexer.uuid          the indexer UUID (canonical 8-4-4-4-12, random v4)
+//	tags.log              append-only tag log: one checksummed record per tag, in ID order
+//	wells/<name>/WELL     the well's shard duration, fixed when the well is created
+//	wells/<name>/<start>.shard       blocks of the shard starting at <start> ns (19 digits)
+//	wells/<name>/<start>.shard.idx   block headers written at Close, so reopening skips
+//	                                 re-validating the shard prefix they cover
+//
+// Durability: Ingest returns nil only after its blocks are written and fsynced (and, for new
+// shard files, the directory too) and the group's sequence number is fsynced in COMMIT.
+// Concurrent Ingest calls share these fsyncs through one committer goroutine (group commit).
+// A failed write or fsync rolls every shard of the group back to its size before the group,
+// so a failed call leaves nothing behind and acknowledged data is never touched. On Open,
+// blocks not covered by a valid index file are read and checksummed; a torn or corrupt tail,
+// and any block of a group commit that never reached COMMIT, is cut off and reported through
+// Config.Logger. So after a crash every acknowledged call is present and every other call is
+// either entirely present or entirely absent.
+//
+// Scans read only durable data: blocks become visible when their group commit succeeds.
+package store
