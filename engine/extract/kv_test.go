@@ -1,0 +1,101 @@
+package extract
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestKVNext(t *testing.T) {
+	f := func(cfg KV, in, want string) {
+		t.Helper()
+		var got []string
+		for i := 0; ; {
+			k, v, next, ok := cfg.Next([]byte(in), i)
+			if !ok {
+				break
+			}
+			got = append(got, string(k)+"="+string(v))
+			i = next
+		}
+		if s := strings.Join(got, "|"); s != want {
+			t.Fatalf("KV%+v.Next(%q) = %q, want %q", cfg, in, s, want)
+		}
+	}
+	f(KV{}, "x=1 y=2 z=3 foo=bar", "x=1|y=2|z=3|foo=bar")
+	f(KV{}, "  lead  x=1\tjunk y= =z a==b", "x=1|y=|a==b")
+	f(KV{Sep: ":", Delims: "|"}, "x:1|y:2|z:3|foo:bar", "x=1|y=2|z=3|foo=bar")
+	f(KV{Sep: " EQUALS ", Delims: ","}, "x EQUALS 1,y EQUALS 2", "x=1|y=2")
+	f(KV{Quoted: true}, `a="b c" d="e\"f" g=h i="unterminated j=k`, `a=b c|d=e\"f|g=h|i="unterminated|j=k`)
+	f(KV{}, `a="b c"`, `a="b`)
+	f(KV{}, "", "")
+	f(KV{}, "=", "")
+}
+
+func TestKVLookup(t *testing.T) {
+	cfg := KV{Quoted: true}
+	data := []byte(`src=10.0.0.5 port=22 user="admin x" port=23`)
+	f := func(key, want string, ok bool) {
+		t.Helper()
+		v, gok := cfg.Lookup(data, key)
+		if gok != ok || string(v) != want {
+			t.Fatalf("Lookup(%q) = %q %v, want %q %v", key, v, gok, want, ok)
+		}
+	}
+	f("src", "10.0.0.5", true)
+	f("port", "22", true)
+	f("user", "admin x", true)
+	f("nope", "", false)
+}
+
+func TestNextField(t *testing.T) {
+	f := func(in, delim string, quoted bool, want string) {
+		t.Helper()
+		var got []string
+		for i := 0; ; {
+			fl, next, more := NextField([]byte(in), i, delim, quoted)
+			if !more {
+				break
+			}
+			got = append(got, string(fl))
+			i = next
+		}
+		if s := strings.Join(got, "|"); s != want {
+			t.Fatalf("NextField(%q,%q) = %q, want %q", in, delim, s, want)
+		}
+	}
+	f("a,b,,c", "", false, "a|b||c")
+	f("a,b,", ",", false, "a|b|")
+	f("", ",", false, "")
+	f("a\tb\tc", "\t", false, "a|b|c")
+	f("a::b::c", "::", false, "a|b|c")
+	f(`a "b c" d`, " ", true, `a|"b c"|d`)
+	f(`a "b c" d`, " ", false, `a|"b|c"|d`)
+}
+
+func TestNextCSV(t *testing.T) {
+	f := func(in, want string) {
+		t.Helper()
+		var got []string
+		var scratch []byte
+		for i := 0; ; {
+			col, next, s, more := NextCSV([]byte(in), i, scratch)
+			scratch = s
+			if !more {
+				break
+			}
+			got = append(got, string(col))
+			i = next
+		}
+		if s := strings.Join(got, "|"); s != want {
+			t.Fatalf("NextCSV(%q) = %q, want %q", in, s, want)
+		}
+	}
+	f("a,b,c", "a|b|c")
+	f(" a , b ,c ", "a|b|c")
+	f(`2018-11-01,daffodil, 15554,9870f7cd , "OK, what sort
+Isabella", "CL", Lucien`, "2018-11-01|daffodil|15554|9870f7cd|OK, what sort\nIsabella|CL|Lucien")
+	f(`"say ""hi""",x`, `say "hi"|x`)
+	f(`"unterminated,x`, `"unterminated|x`)
+	f("a,", "a|")
+	f("", "")
+}

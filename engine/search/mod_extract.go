@@ -1,0 +1,231 @@
+package search
+
+import (
+	"strconv"
+
+	"github.com/sluicehq/sluice/engine/extract"
+	"github.com/sluicehq/sluice/wire"
+)
+
+// extractCommon is what the extraction modules share: -e FIELD (read an enumerated value
+// instead of the data) and -s (strict: drop an entry unless every extraction succeeds). An entry
+// without FIELD is dropped.
+type extractCommon struct {
+	field  string
+	strict bool
+	specs  []fieldSpec
+}
+
+func (p *modParser) extractCommon(defName func(string) string) (extractCommon, *ParseError) {
+	var c extractCommon
+	c.field, _ = p.flag("-e")
+	_, c.strict = p.flag("-s")
+	p.consumes(c.field)
+	if !p.more() {
+		return c, p.errAt(nil, "missing argument: expected one or more fields to extract")
+	}
+	specs, perr := p.fieldSpecs(defName)
+	if perr != nil {
+		return c, perr
+	}
+	c.specs = specs
+	p.produces(specs)
+	return c, nil
+}
+
+// apply handles one extracted (or missing) value: it checks the spec's filter and the strict
+// flag, and attaches the value. It reports whether the entry survives.
+func (c *extractCommon) apply(e *wire.Entry, k int, v wire.Value, found bool, ar *arena) bool {
+	fs := &c.specs[k]
+	if !found {
+		if c.strict {
+			return false
+		}
+		return fs.filter == nil || fs.filter.match(v, false)
+	}
+	if fs.filter != nil && !fs.filter.match(v, true) {
+		return false
+	}
+	ar.setEV(e, fs.name, v)
+	return true
+}
+
+// json [-e FIELD] [-s] PATH [OP VALUE] [as NAME] ...
+//
+// PATH is dotted with array indexes (`a.b.[0].c`, quoted components for names with dots or
+// dashes). Numbers become int64 or float64, strings are unescaped (and typed IP or timestamp
+// when they read as one), booleans bool, objects and arrays their raw JSON bytes; null counts as
+// missing. The default name is the path's last component.
+type jsonSpec struct {
+	extractCommon
+	paths []extract.JSONPath
+}
+
+func parseJSON(p *modParser) (moduleImpl, *ParseError) {
+	s := &jsonSpec{}
+	var perr *ParseError
+	var paths []extract.JSONPath
+	var bad string
+	s.extractCommon, perr = p.extractCommon(func(path string) string {
+		jp, err := extract.ParseJSONPath(path)
+		if err != nil {
+			bad = path
+			return path
+		}
+		paths = append(paths, jp)
+		return jp.Name()
+	})
+	if perr != nil {
+		return nil, perr
+	}
+	if bad != "" {
+		return nil, p.errAt(nil, "bad path "+strconv.Quote(bad)+"; expected names and [N] indexes separated by dots")
+	}
+	s.paths = paths
+	return s, nil
+}
+
+func (s *jsonSpec) newStage(rc *runCtx) stage { return &jsonStage{s: s, ar: rc.ar} }
+
+type jsonStage struct {
+	s  *jsonSpec
+	ar *arena
+}
+
+func (g *jsonStage) process(ents []wire.Entry) (int, error) {
+	s, ar := g.s, g.ar
+	n := 0
+	for i := range ents {
+		e := &ents[i]
+		data, ok := source(e, s.field, ar)
+		if !ok {
+			continue
+		}
+		keep := true
+		for k := range s.paths {
+			jv, grown, found := extract.LookupJSON(data, &s.paths[k], ar.scratch())
+			ar.commit(grown)
+			var v wire.Value
+			if found {
+				switch jv.Kind {
+				case extract.JSONString:
+					v = stringValue(jv.Bytes, ar)
+				case extract.JSONInt:
+					v = wire.IntValue(jv.Int)
+				case extract.JSONFloat:
+					v = wire.FloatValue(jv.Float)
+				case extract.JSONBool:
+					v = wire.BoolValue(jv.Bool)
+				case extract.JSONObject, extract.JSONArray:
+					v = wire.BytesValue(jv.Bytes)
+				default:
+					found = false
+				}
+			}
+			if !s.apply(e, k, v, found, ar) {
+				keep = false
+				break
+			}
+		}
+		if keep {
+			if n != i {
+				ents[n] = ents[i]
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (g *jsonStage) flush() ([]wire.Entry, error) { return nil, nil }
+
+// kv [-e FIELD] [-s] [-q] [-d DELIMITERS] [-sep SEPARATOR] KEY [OP VALUE] [as NAME] ...
+//
+// Gravwell's flags: -sep is the key/value separator (default "="), -d the bytes that separate
+// pairs (default space and tab; escapes such as "\t" allowed), -q allows double-quoted values.
+// The first pair of a key wins. Values are typed like all extracted text.
+type kvSpec struct {
+	extractCommon
+	cfg extract.KV
+}
+
+func parseKV(p *modParser) (moduleImpl, *ParseError) {
+	s := &kvSpec{}
+	if d, ok := p.flag("-d"); ok {
+		if d = decodeEscapes(d, false); d == "" {
+			return nil, p.errAt(nil, "-d needs at least one delimiter byte")
+		}
+		s.cfg.Delims = d
+	}
+	if sep, ok := p.flag("-sep"); ok {
+		if sep = decodeEscapes(sep, false); sep == "" {
+			return nil, p.errAt(nil, "-sep needs a non-empty separator")
+		}
+		s.cfg.Sep = sep
+	}
+	_, s.cfg.Quoted = p.flag("-q")
+	var perr *ParseError
+	s.extractCommon, perr = p.extractCommon(func(k string) string { return k })
+	if perr != nil {
+		return nil, perr
+	}
+	return s, nil
+}
+
+func (s *kvSpec) newStage(rc *runCtx) stage {
+	return &kvStage{s: s, ar: rc.ar, vals: make([][]byte, len(s.specs)), found: make([]bool, len(s.specs))}
+}
+
+type kvStage struct {
+	s     *kvSpec
+	ar    *arena
+	vals  [][]byte
+	found []bool
+}
+
+func (g *kvStage) process(ents []wire.Entry) (int, error) {
+	s, ar := g.s, g.ar
+	n := 0
+	for i := range ents {
+		e := &ents[i]
+		data, ok := source(e, s.field, ar)
+		if !ok {
+			continue
+		}
+		clear(g.found)
+		left := len(s.specs)
+		for pos := 0; left > 0; {
+			key, val, next, more := s.cfg.Next(data, pos)
+			if !more {
+				break
+			}
+			pos = next
+			for k := range s.specs {
+				if !g.found[k] && string(key) == s.specs[k].path {
+					g.found[k], g.vals[k] = true, val
+					left--
+				}
+			}
+		}
+		keep := true
+		for k := range s.specs {
+			var v wire.Value
+			if g.found[k] {
+				v = textValue(g.vals[k], ar)
+			}
+			if !s.apply(e, k, v, g.found[k], ar) {
+				keep = false
+				break
+			}
+		}
+		if keep {
+			if n != i {
+				ents[n] = ents[i]
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (g *kvStage) flush() ([]wire.Entry, error) { return nil, nil }

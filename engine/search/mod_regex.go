@@ -1,0 +1,144 @@
+package search
+
+import (
+	"regexp"
+	"strconv"
+
+	"github.com/sluicehq/sluice/wire"
+)
+
+// regex [-e FIELD] PATTERN
+//
+// PATTERN is a Go regular expression (RE2 syntax); entries that do not match are dropped, and
+// every named capture group (?P<name>...) that took part in the match becomes an enumerated
+// value typed like extracted text.
+//
+// NOTE: regexp.FindSubmatchIndex allocates its result on every match; Go's regexp has no
+// append-style variant. A pattern without named groups only filters and uses Match, which
+// does not allocate.
+type regexSpec struct {
+	re    *regexp.Regexp
+	names []string // per subexpression; "" for unnamed ones
+	named bool
+	field string
+}
+
+func parseRegex(p *modParser) (moduleImpl, *ParseError) {
+	s := &regexSpec{}
+	s.field, _ = p.flag("-e")
+	p.consumes(s.field)
+	t := p.next()
+	if t == nil {
+		return nil, p.errAt(nil, "missing argument: expected a regular expression")
+	}
+	if extra := p.peek(); extra != nil {
+		return nil, p.errAt(extra, "unexpected "+strconv.Quote(extra.raw)+" after the regular expression; quote a pattern that holds spaces")
+	}
+	re, err := regexp.Compile(t.text)
+	if err != nil {
+		return nil, p.errAt(t, "bad regular expression: "+err.Error())
+	}
+	s.re, s.names = re, re.SubexpNames()
+	for _, n := range s.names {
+		if n != "" {
+			s.named = true
+			p.spec.Produces = appendUnique(p.spec.Produces, n)
+		}
+	}
+	return s, nil
+}
+
+func (s *regexSpec) newStage(rc *runCtx) stage { return &regexStage{s: s, ar: rc.ar} }
+
+type regexStage struct {
+	s  *regexSpec
+	ar *arena
+}
+
+func (g *regexStage) process(ents []wire.Entry) (int, error) {
+	s, ar := g.s, g.ar
+	n := 0
+	for i := range ents {
+		e := &ents[i]
+		data, ok := source(e, s.field, ar)
+		if !ok {
+			continue
+		}
+		if !s.named {
+			if !s.re.Match(data) {
+				continue
+			}
+		} else {
+			loc := s.re.FindSubmatchIndex(data)
+			if loc == nil {
+				continue
+			}
+			for k, name := range s.names {
+				if name == "" || loc[2*k] < 0 {
+					continue
+				}
+				ar.setEV(e, name, textValue(data[loc[2*k]:loc[2*k+1]], ar))
+			}
+		}
+		if n != i {
+			ents[n] = ents[i]
+		}
+		n++
+	}
+	return n, nil
+}
+
+func (g *regexStage) flush() ([]wire.Entry, error) { return nil, nil }
+
+// length [-e FIELD] [as NAME]
+//
+// Attaches the byte length of the entry data (or of FIELD's text) as an int64 named "length".
+type lengthSpec struct {
+	field string
+	name  string
+}
+
+func parseLength(p *modParser) (moduleImpl, *ParseError) {
+	s := &lengthSpec{name: "length"}
+	s.field, _ = p.flag("-e")
+	p.consumes(s.field)
+	if isWord(p.peek(), "as") {
+		p.next()
+		t := p.next()
+		if t == nil || t.text == "" {
+			return nil, p.errAt(nil, "expected a name after \"as\"")
+		}
+		s.name = t.text
+	}
+	if t := p.peek(); t != nil {
+		return nil, p.errAt(t, "unexpected "+strconv.Quote(t.raw)+"; expected [-e FIELD] [as NAME]")
+	}
+	p.spec.Produces = []string{s.name}
+	return s, nil
+}
+
+func (s *lengthSpec) newStage(rc *runCtx) stage { return &lengthStage{s: s, ar: rc.ar} }
+
+type lengthStage struct {
+	s  *lengthSpec
+	ar *arena
+}
+
+func (g *lengthStage) process(ents []wire.Entry) (int, error) {
+	n := 0
+	for i := range ents {
+		e := &ents[i]
+		data, ok := source(e, g.s.field, g.ar)
+		if !ok {
+			continue
+		}
+		g.ar.setEV(e, g.s.name, wire.IntValue(int64(len(data))))
+		if n != i {
+			ents[n] = ents[i]
+		}
+		n++
+	}
+	return n, nil
+}
+
+func (g *lengthStage) flush() ([]wire.Entry, error) { return nil, nil }

@@ -1,0 +1,346 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/sluicehq/sluice/engine/store"
+	"github.com/sluicehq/sluice/wire"
+)
+
+// Source is where a query reads entries: *store.Store implements it. Scan calls fn with batches
+// in time order (newest first unless q.Ascending); batch memory is valid only during fn. An
+// error returned by fn stops the scan and is returned by Scan.
+type Source interface {
+	Scan(ctx context.Context, q store.ScanQuery, fn func(batch []wire.Entry) error) error
+}
+
+// Sink receives a query's results: *render.Result implements it. Add gets the entries that
+// came out of the pipeline; they, their Data and their EVs are valid only during the call, so
+// the sink copies what it keeps. Progress reports the scan position (an entry timestamp) after
+// every batch. Calls come from one goroutine per Run.
+type Sink interface {
+	Add(batch []wire.Entry)
+	Progress(ts int64)
+}
+
+// StatsRecorder receives the per-module statistics: *stats.Ring implements it. Record adds c to
+// module's counters in the time bucket of ts; Width is the bucket width in nanoseconds.
+type StatsRecorder interface {
+	Record(shard, module int, ts int64, c *wire.Counters)
+	Width() int64
+}
+
+// RunOptions are the parameters of one Run. The zero value of every limit selects its default.
+type RunOptions struct {
+	Tags       []uint16 // store tag IDs to scan
+	Start, End int64    // search range, Unix nanoseconds, [Start, End)
+	Shard      int      // stats ring shard of the goroutine that runs the query
+
+	// ChartWindow is the window of condensing modules without "over" when the renderer is
+	// chart, in nanoseconds. Default: (End-Start)/ChartPoints rounded up to a multiple of the
+	// stats bucket width and to whole seconds.
+	ChartWindow int64
+	ChartPoints int // default 1000
+
+	// MaxGroups bounds the groups one aggregation module (count, stats, unique, ...) tracks;
+	// default 10 000 000. Past it the search fails with a *LimitExceededError.
+	MaxGroups int
+	// MaxSortBytes bounds the entry bytes the sort module buffers; default 1 GiB.
+	MaxSortBytes int64
+	// FlushBatch is the number of entries a condensing module hands downstream at a time when
+	// the scan ends; default 1024.
+	FlushBatch int
+}
+
+func (o *RunOptions) defaults() {
+	if o.ChartPoints <= 0 {
+		o.ChartPoints = 1000
+	}
+	if o.MaxGroups <= 0 {
+		o.MaxGroups = 10_000_000
+	}
+	if o.MaxSortBytes <= 0 {
+		o.MaxSortBytes = 1 << 30
+	}
+	if o.FlushBatch <= 0 {
+		o.FlushBatch = 1024
+	}
+}
+
+// LimitExceededError reports that a query hit a RunOptions limit; Field names it.
+type LimitExceededError struct {
+	Module string // the module that hit it
+	Field  string // the RunOptions field, e.g. "MaxGroups"
+	Limit  int64
+}
+
+func (e *LimitExceededError) Error() string {
+	return "search: " + e.Module + ": limit RunOptions." + e.Field + "=" + strconv.FormatInt(e.Limit, 10) + " exceeded"
+}
+
+// moduleImpl is a compiled module: it creates the per-run state.
+type moduleImpl interface {
+	newStage(rc *runCtx) stage
+}
+
+// stage is one module's state during one Run.
+type stage interface {
+	// process filters and annotates ents in place, moves the survivors to the front and returns
+	// how many there are. Condensing stages absorb everything and return 0.
+	process(ents []wire.Entry) (int, error)
+	// flush returns what a condensing stage emits at the end of the scan, in batches: it is
+	// called until it returns no entries. The entries stay valid until the next call.
+	flush() ([]wire.Entry, error)
+}
+
+// runCtx is shared by the stages of one Run.
+type runCtx struct {
+	ar        *arena
+	opt       *RunOptions
+	window    int64 // window for condensing modules without "over" (chart), 0 for totals
+	stop      bool  // set by limit when nothing more can pass
+	streaming bool  // set while stages run on scanned batches (before the collapsing index)
+}
+
+// windowStart aligns ts to the start of its window (windows are aligned to the range start).
+func (rc *runCtx) windowStart(ts, w int64) int64 {
+	d := ts - rc.opt.Start
+	k := d / w
+	if d < 0 && d%w != 0 {
+		k--
+	}
+	return rc.opt.Start + k*w
+}
+
+// passThrough is the implicit "sort by time" before raw/text/hex/pcap: the store already scans
+// in time order, so it forwards every entry (and still records its statistics).
+type passThrough struct{}
+
+func (passThrough) newStage(*runCtx) stage               { return passStage{} }
+func (passStage) process(ents []wire.Entry) (int, error) { return len(ents), nil }
+func (passStage) flush() ([]wire.Entry, error)           { return nil, nil }
+
+type passStage struct{}
+
+// errStop ends a scan early once limit lets nothing more through.
+var errStop = errors.New("search: limit reached")
+
+// Run executes the query over the store range opt.Start..opt.End of opt.Tags: it scans src in
+// batches, runs every module over each batch, records each module's counters in rec by the time
+// bucket of the entries it processed, hands surviving entries to sink.Add, reports progress
+// after each batch, and at the end lets condensing modules emit their results downstream. It
+// returns ctx.Err() when cancelled. A nil rec records nothing.
+//
+// Steady-state allocation: none per entry for grep, json, kv, syslog, fields, csv, length,
+// limit and the aggregations (new groups excepted); regex allocates per matching entry (Go's
+// regexp has no allocation-free submatch API); sort copies every entry it buffers.
+func (q *Query) Run(ctx context.Context, src Source, sink Sink, rec StatsRecorder, opt RunOptions) error {
+	p := newPipeline(q, sink, rec, opt)
+	p.rc.streaming = true
+	err := src.Scan(ctx, store.ScanQuery{Tags: p.opt.Tags, Start: p.opt.Start, End: p.opt.End}, p.batch)
+	p.rc.streaming = false
+	if err != nil && !errors.Is(err, errStop) {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := p.finish(ctx); err != nil {
+		return err
+	}
+	sink.Progress(p.opt.Start)
+	return nil
+}
+
+// newPipeline creates the per-run state of q.
+func newPipeline(q *Query, sink Sink, rec StatsRecorder, opt RunOptions) *pipeline {
+	opt.defaults()
+	p := &pipeline{q: q, sink: sink, rec: rec, shard: opt.Shard, opt: &opt}
+	p.rc = runCtx{ar: &p.ar, opt: &opt}
+	p.width = int64(time.Second)
+	if rec != nil && rec.Width() > 0 {
+		p.width = rec.Width()
+	}
+	if q.Renderer == "chart" {
+		p.rc.window = chartWindow(&opt, p.width)
+	}
+	p.stages = make([]stage, len(q.Modules))
+	for i := range q.Modules {
+		p.stages[i] = q.Modules[i].impl.newStage(&p.rc)
+	}
+	p.ci = q.CollapsingIndex
+	return p
+}
+
+func chartWindow(opt *RunOptions, width int64) int64 {
+	if opt.ChartWindow > 0 {
+		return opt.ChartWindow
+	}
+	w := (opt.End - opt.Start + int64(opt.ChartPoints) - 1) / int64(opt.ChartPoints)
+	if w < width {
+		w = width
+	}
+	if r := w % width; r != 0 {
+		w += width - r
+	}
+	if r := w % int64(time.Second); r != 0 {
+		w += int64(time.Second) - r
+	}
+	return w
+}
+
+type pipeline struct {
+	q      *Query
+	stages []stage
+	ci     int
+	sink   Sink
+	rec    StatsRecorder
+	shard  int
+	opt    *RunOptions
+	width  int64
+	rc     runCtx
+	ar     arena
+	work   []wire.Entry
+	c      wire.Counters // handed to the recorder (a local would escape through the interface)
+}
+
+// bucket returns the stats bucket number of ts.
+func (p *pipeline) bucket(ts int64) int64 {
+	d := ts - p.opt.Start
+	if d < 0 {
+		return -1
+	}
+	return d / p.width
+}
+
+// batch is the Scan callback: it copies the entry headers (the store's batch is not ours to
+// reorder), runs them through the pipeline in runs of one stats bucket, and hands the
+// survivors to the sink.
+func (p *pipeline) batch(batch []wire.Entry) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	p.ar.reset()
+	p.work = append(p.work[:0], batch...)
+	out, err := p.runs(0, p.work)
+	if err != nil {
+		return err
+	}
+	if out > 0 {
+		p.sink.Add(p.work[:out])
+	}
+	p.sink.Progress(batch[len(batch)-1].TS)
+	if p.rc.stop {
+		return errStop
+	}
+	return nil
+}
+
+// runs pushes ents through stages from..end in runs of entries of one stats bucket and
+// compacts the survivors at the front of ents.
+func (p *pipeline) runs(from int, ents []wire.Entry) (int, error) {
+	out := 0
+	for i := 0; i < len(ents); {
+		b := p.bucket(ents[i].TS)
+		j := i + 1
+		for j < len(ents) && p.bucket(ents[j].TS) == b {
+			j++
+		}
+		n, err := p.push(from, ents[i:j])
+		if err != nil {
+			return 0, err
+		}
+		if out != i {
+			copy(ents[out:], ents[i:i+n])
+		}
+		out += n
+		i = j
+	}
+	return out, nil
+}
+
+func dataBytes(ents []wire.Entry) uint64 {
+	var n uint64
+	for i := range ents {
+		n += uint64(len(ents[i].Data))
+	}
+	return n
+}
+
+// push runs ents (one stats bucket) through stages from..end, recording every stage's
+// counters, and returns how many survive (at the front of ents).
+func (p *pipeline) push(from int, ents []wire.Entry) (int, error) {
+	ts := ents[0].TS
+	n := len(ents)
+	c := &p.c
+	for j := from; j < len(p.stages) && n > 0; j++ {
+		*c = wire.Counters{InputCount: uint64(n), InputBytes: dataBytes(ents[:n])}
+		t0 := time.Now()
+		m, err := p.stages[j].process(ents[:n])
+		c.Duration = int64(time.Since(t0))
+		if err != nil {
+			return 0, err
+		}
+		n = m
+		c.OutputCount, c.OutputBytes = uint64(n), dataBytes(ents[:n])
+		p.record(j, ts, c)
+	}
+	return n, nil
+}
+
+func (p *pipeline) record(module int, ts int64, c *wire.Counters) {
+	if p.rec == nil {
+		return
+	}
+	if ts < p.opt.Start {
+		ts = p.opt.Start
+	} else if ts >= p.opt.End && p.opt.End > p.opt.Start {
+		ts = p.opt.End - 1
+	}
+	p.rec.Record(p.shard, module, ts, c)
+}
+
+// finish lets every condensing stage, in order, emit its results through the stages after it.
+func (p *pipeline) finish(ctx context.Context) error {
+	for i := p.ci; i < len(p.stages); i++ {
+		for {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			p.ar.reset()
+			t0 := time.Now()
+			ents, err := p.stages[i].flush()
+			dur := int64(time.Since(t0))
+			if err != nil {
+				return err
+			}
+			if len(ents) == 0 {
+				break
+			}
+			// the emitting stage's output counters, per bucket
+			for a := 0; a < len(ents); {
+				b := p.bucket(ents[a].TS)
+				z := a + 1
+				for z < len(ents) && p.bucket(ents[z].TS) == b {
+					z++
+				}
+				p.c = wire.Counters{OutputCount: uint64(z - a), OutputBytes: dataBytes(ents[a:z]), Duration: dur}
+				dur = 0
+				p.record(i, ents[a].TS, &p.c)
+				a = z
+			}
+			p.work = append(p.work[:0], ents...)
+			out, err := p.runs(i+1, p.work)
+			if err != nil {
+				return err
+			}
+			if out > 0 {
+				p.sink.Add(p.work[:out])
+			}
+		}
+	}
+	return nil
+}
