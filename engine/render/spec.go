@@ -1,0 +1,263 @@
+package render
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/sluicehq/sluice/engine/stats"
+	"github.com/sluicehq/sluice/wire"
+)
+
+// Spec configures one search's Result. The zero value works: a text renderer whose entries'
+// Tag is already the search tag number, with every limit at its default.
+type Spec struct {
+	// Renderer is the renderer name (PROTOCOL.md §5.1): raw, text, hex, pcap, table, chart,
+	// gauge or numbercard. Empty means text.
+	Renderer string
+	// Args are the renderer's arguments as the query gave them (see Validate).
+	Args []string
+
+	// TagNames maps the search's tag numbers to names (PROTOCOL.md §4.5.4): TagNames[i] is
+	// tag number i.
+	TagNames []string
+	// TagIndex maps the store's tag IDs (wire.Entry.Tag) to search tag numbers. Nil means
+	// entries already carry search tag numbers. An entry whose tag is missing from the map gets
+	// a new number, named by TagName.
+	TagIndex map[uint16]uint16
+	// TagName names a store tag ID missing from TagIndex; nil names it by its decimal ID.
+	TagName func(id uint16) string
+
+	// Start and End are the search range in Unix nanoseconds. They are echoed as
+	// EntryRange.StartTS/EndTS when a request names no window, and are the stats range when
+	// Ring is nil. End <= Start means unknown (echoed as the zero time).
+	Start, End int64
+
+	// Limit is the render store size in bytes (PROTOCOL.md §5.12); default 1 GiB. Past it
+	// results are counted but not stored, and responses report OverLimit.
+	Limit int64
+	// StreamBlock is the REQ_STREAMING block size in results (§6); default 1000.
+	StreamBlock int
+	// MaxPage is the most results one entry request returns (§4.5.5); default 10 000.
+	MaxPage int
+	// MaxSetCount caps SetCount of stats requests (§4.5.13); default 65 536.
+	MaxSetCount int
+	// MaxColumns caps the columns of a table and the elements of a gauge whose arguments name
+	// none (they are discovered from the data); default 1024.
+	MaxColumns int
+	// MaxSeries caps the series of a chart; default 1024. Points of further series are dropped
+	// and counted in Warning.
+	MaxSeries int
+	// MaxMetadataNames caps the enumerated value names SEARCH_METADATA tracks (§5.10); default 1024.
+	MaxMetadataNames int
+	// MaxMetadataSources caps the source addresses SEARCH_METADATA tracks; default 4096.
+	MaxMetadataSources int
+	// ChunkSize is the largest arena chunk in bytes; default 4 MiB. Chunks start at 64 KiB
+	// and double, so small results stay small.
+	ChunkSize int
+
+	// Ring holds the search's pipeline statistics; nil answers stats requests with no data.
+	Ring *stats.Ring
+	// Modules names the ring's modules, in pipeline order (§5.11).
+	Modules []wire.ModuleInfo
+
+	// Explore appends one ExploreResult object for an entry's data and tag name (§5.8), e.g.
+	// extract.AppendExplore. Nil answers the explorer requests with RESP_ERROR.
+	Explore func(dst, data []byte, tag string) []byte
+}
+
+// Defaults of Spec's limits.
+const (
+	DefaultLimit              = 1 << 30
+	DefaultMaxPage            = 10000
+	DefaultMaxColumns         = 1024
+	DefaultMaxSeries          = 1024
+	DefaultMaxMetadataNames   = 1024
+	DefaultMaxMetadataSources = 4096
+	DefaultChunkSize          = 4 << 20
+	maxRawValues              = 32 // §5.10 Choice: distinct values kept per raw metadata entry
+)
+
+func (s *Spec) defaults() {
+	if s.Renderer == "" {
+		s.Renderer = "text"
+	}
+	if s.Limit <= 0 {
+		s.Limit = DefaultLimit
+	}
+	if s.StreamBlock <= 0 {
+		s.StreamBlock = wire.StreamBlockSize
+	}
+	if s.MaxPage <= 0 {
+		s.MaxPage = DefaultMaxPage
+	}
+	if s.MaxSetCount <= 0 {
+		s.MaxSetCount = wire.MaxStatsBuckets
+	}
+	if s.MaxColumns <= 0 {
+		s.MaxColumns = DefaultMaxColumns
+	}
+	s.MaxColumns = min(s.MaxColumns, 1<<16-1)
+	if s.MaxSeries <= 0 {
+		s.MaxSeries = DefaultMaxSeries
+	}
+	if s.MaxMetadataNames <= 0 {
+		s.MaxMetadataNames = DefaultMaxMetadataNames
+	}
+	if s.MaxMetadataSources <= 0 {
+		s.MaxMetadataSources = DefaultMaxMetadataSources
+	}
+	if s.ChunkSize <= 0 {
+		s.ChunkSize = DefaultChunkSize
+	}
+}
+
+// kind is a renderer's family: how it stores results and shapes Entries.
+type kind uint8
+
+const (
+	kindEntries kind = iota // raw, text, hex, pcap: []SearchEntry
+	kindTable               // TableValueSet
+	kindChart               // ChartableValueSet
+	kindGauge               // []GaugeValue (gauge, numbercard)
+)
+
+// rendererKind returns the family of a renderer name; ok is false for unknown renderers.
+func rendererKind(name string) (kind, bool) {
+	switch name {
+	case "raw", "text", "hex", "pcap":
+		return kindEntries, true
+	case "table":
+		return kindTable, true
+	case "chart":
+		return kindChart, true
+	case "gauge", "numbercard":
+		return kindGauge, true
+	}
+	return 0, false
+}
+
+// Renderers lists the renderers this package implements, in the order of PROTOCOL.md §5.1.
+var Renderers = []string{"text", "raw", "hex", "pcap", "table", "gauge", "numbercard", "chart"}
+
+// Condensing reports whether renderer keeps rows rather than every entry (PROTOCOL.md §5.1).
+// Unknown renderers report false.
+func Condensing(renderer string) bool {
+	k, ok := rendererKind(renderer)
+	return ok && k != kindEntries
+}
+
+// TimeZoomDisabled reports whether renderer with args ignores time windows: gauges and
+// numbercards, and tables given -nt (non-temporal).
+func TimeZoomDisabled(renderer string, args []string) bool {
+	switch renderer {
+	case "gauge", "numbercard":
+		return true
+	case "table":
+		for _, a := range args {
+			if a == "-nt" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Validate checks a renderer invocation, for the query parser. The grammar:
+//
+//	raw | text | hex | pcap                    no arguments
+//	table [-nt] [column ...]                   columns are enumerated value names, or TIMESTAMP,
+//	                                           SRC, TAG, DATA when no value has that name; none =
+//	                                           every value name, in the order first seen
+//	chart value ... [by key ...]               series per distinct key tuple, one per value
+//	gauge | numbercard [min=N] [max=N] [value ...]  none = every numeric value, as first seen
+//
+// Errors are package-prefixed and name the offending argument.
+func Validate(renderer string, args []string) error {
+	_, err := parseArgs(renderer, args)
+	return err
+}
+
+// renderArgs is a parsed renderer invocation.
+type renderArgs struct {
+	columns     []string // table columns, gauge values, chart values
+	keys        []string // chart keys
+	nonTemporal bool     // table -nt
+	min, max    float64  // gauge bounds
+}
+
+func parseArgs(renderer string, args []string) (renderArgs, error) {
+	var ra renderArgs
+	k, ok := rendererKind(renderer)
+	if !ok {
+		return ra, fmt.Errorf("render: unknown renderer %q (supported: %s)", renderer, strings.Join(Renderers, ", "))
+	}
+	switch k {
+	case kindEntries:
+		if len(args) > 0 {
+			return ra, fmt.Errorf("render: renderer %s takes no arguments, got %q", renderer, args[0])
+		}
+	case kindTable:
+		for _, a := range args {
+			switch {
+			case a == "-nt":
+				ra.nonTemporal = true
+			case strings.HasPrefix(a, "-"):
+				return ra, fmt.Errorf("render: table: unknown flag %q (supported: -nt)", a)
+			case a == "":
+				return ra, fmt.Errorf("render: table: empty column name")
+			default:
+				for _, c := range ra.columns {
+					if c == a {
+						return ra, fmt.Errorf("render: table: column %q given twice", a)
+					}
+				}
+				ra.columns = append(ra.columns, a)
+			}
+		}
+	case kindChart:
+		by := false
+		for _, a := range args {
+			switch {
+			case a == "by":
+				if by {
+					return ra, fmt.Errorf(`render: chart: "by" given twice`)
+				}
+				by = true
+			case a == "" || strings.HasPrefix(a, "-"):
+				return ra, fmt.Errorf("render: chart: invalid argument %q", a)
+			case by:
+				ra.keys = append(ra.keys, a)
+			default:
+				ra.columns = append(ra.columns, a)
+			}
+		}
+		if len(ra.columns) == 0 {
+			return ra, fmt.Errorf("render: chart needs a value to plot (chart <value> [by <key> ...])")
+		}
+		if by && len(ra.keys) == 0 {
+			return ra, fmt.Errorf(`render: chart: "by" needs at least one key`)
+		}
+	case kindGauge:
+		for _, a := range args {
+			name, val, isOpt := strings.Cut(a, "=")
+			switch {
+			case isOpt && (name == "min" || name == "max"):
+				f, err := strconv.ParseFloat(val, 64)
+				if err != nil {
+					return ra, fmt.Errorf("render: %s: %s=%q is not a number", renderer, name, val)
+				}
+				if name == "min" {
+					ra.min = f
+				} else {
+					ra.max = f
+				}
+			case isOpt || a == "" || strings.HasPrefix(a, "-"):
+				return ra, fmt.Errorf("render: %s: invalid argument %q (values, min=N, max=N)", renderer, a)
+			default:
+				ra.columns = append(ra.columns, a)
+			}
+		}
+	}
+	return ra, nil
+}

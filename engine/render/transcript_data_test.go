@@ -1,0 +1,28 @@
+package render
+
+// appendixA holds the render requests of PROTOCOL.md Appendix A and the data objects of their
+// replies, copied verbatim.
+var appendixA = [][2]string{
+	{`{"ID":3}`,
+		`{"ID":3,"Finished":false,"EntryCount":1,"EntryCountValid":true,"AdditionalEntries":false,"OverLimit":false,"LimitDroppedRange":{"StartTS":"0001-01-01T00:00:00Z","EndTS":"0001-01-01T00:00:00Z"},"Warning":""}`},
+	{`{"ID":3}`,
+		`{"ID":3,"Finished":true,"EntryCount":2,"EntryCountValid":true,"AdditionalEntries":false,"OverLimit":false,"LimitDroppedRange":{"StartTS":"0001-01-01T00:00:00Z","EndTS":"0001-01-01T00:00:00Z"},"Warning":""}`},
+	{`{"ID":4}`,
+		`{"ID":4,"SearchInfo":{"ID":"2290834411","UID":1,"GIDs":null,"Global":false,"UserQuery":"tag=syslog grep sshd","EffectiveQuery":"tag=syslog grep sshd","StartRange":"2024-05-01T09:00:00Z","EndRange":"2024-05-01T10:00:00Z","Descending":true,"Started":"2024-05-01T10:00:02.113Z","LastUpdate":"2024-05-01T09:00:00Z","Duration":"41.2ms","StoreSize":412,"IndexSize":32,"ItemCount":2,"TimeZoomDisabled":false,"QueryTimeSpecified":false,"RenderDownloadFormats":["archive","csv","json","text"],"CollapsingIndex":2,"NoHistory":false,"Background":false,"MinZoomWindow":1,"Tags":["syslog"],"Import":{"Imported":false,"Time":"0001-01-01T00:00:00Z","BatchName":"","BatchInfo":""},"Preview":false,"LaunchInfo":{"method":"manual","started":"2024-05-01T10:00:02.113Z","expires":"0001-01-01T00:00:00Z"}},"Finished":true,"EntryCount":2,"EntryCountValid":true,"AdditionalEntries":false,"OverLimit":false,"LimitDroppedRange":{"StartTS":"0001-01-01T00:00:00Z","EndTS":"0001-01-01T00:00:00Z"},"Warning":""}`},
+	{`{"ID":5}`,
+		`{"ID":5,"Tags":{"syslog":0},"Finished":true,"EntryCount":2,"EntryCountValid":true,"AdditionalEntries":false,"OverLimit":false,"LimitDroppedRange":{"StartTS":"0001-01-01T00:00:00Z","EndTS":"0001-01-01T00:00:00Z"},"Warning":""}`},
+	{`{"ID":2130706435,"Stats":{"SetCount":2}}`,
+		`{"ID":2130706435,"Stats":{"Size":2,"Set":[{"Stats":[{"Name":"grep","Args":"grep sshd","InputCount":1500,"OutputCount":1,"InputBytes":112500,"OutputBytes":75,"Duration":8018989,"ScratchWritten":0},{"Name":"sort","Args":"sort by time","InputCount":1,"OutputCount":1,"InputBytes":75,"OutputBytes":75,"Duration":25788,"ScratchWritten":0}],"TS":"2024-05-01T09:00:00Z"},{"Stats":[{"Name":"grep","Args":"grep sshd","InputCount":1500,"OutputCount":1,"InputBytes":112500,"OutputBytes":76,"Duration":9944460,"ScratchWritten":0},{"Name":"sort","Args":"sort by time","InputCount":1,"OutputCount":1,"InputBytes":76,"OutputBytes":76,"Duration":19093,"ScratchWritten":0}],"TS":"2024-05-01T09:30:00Z"}],"RangeStart":"2024-05-01T09:00:00Z","RangeEnd":"2024-05-01T10:00:00Z","Current":"2024-05-01T09:00:00Z"},"Finished":true,"EntryCount":2,"EntryCountValid":true,"AdditionalEntries":false,"OverLimit":false,"LimitDroppedRange":{"StartTS":"0001-01-01T00:00:00Z","EndTS":"0001-01-01T00:00:00Z"},"Warning":""}`},
+	{`{"ID":16,"EntryRange":{"StartTS":"0001-01-01T00:00:00Z","EndTS":"0001-01-01T00:00:00Z","First":0,"Last":100}}`,
+		`{"ID":16,"EntryRange":{"StartTS":"2024-05-01T09:00:00Z","EndTS":"2024-05-01T10:00:00Z","First":0,"Last":100},"Tags":{"syslog":0},"Finished":true,"EntryCount":2,"EntryCountValid":true,"AdditionalEntries":false,"OverLimit":false,"LimitDroppedRange":{"StartTS":"0001-01-01T00:00:00Z","EndTS":"0001-01-01T00:00:00Z"},"Warning":"","Entries":[{"TS":"2024-05-01T09:45:10.5Z","SRC":"192.168.1.10","Tag":0,"Data":"TWF5ICAxIDA5OjQ1OjEwIGd3MDEgc3NoZFs0MTIxXTogQWNjZXB0ZWQgcHVibGlja2V5IGZvciBhZG1pbiBmcm9tIDEwLjAuMC41","Enumerated":[]},{"TS":"2024-05-01T09:12:03Z","SRC":"192.168.1.10","Tag":0,"Data":"TWF5ICAxIDA5OjEyOjAzIGd3MDEgc3NoZFszOTk5XTogRmFpbGVkIHBhc3N3b3JkIGZvciByb290IGZyb20gMjAzLjAuMTEzLjk=","Enumerated":[]}]}`},
+	{`{"ID":18,"Addendum":{"filterID":"search-filter-2"},"EntryRange":{"First":0,"Last":100,"StartTS":"2024-05-01T09:30:00.000Z","EndTS":"2024-05-01T10:00:00.000Z"}}`,
+		`{"ID":18,"Addendum":{"filterID":"search-filter-2"},"EntryRange":{"StartTS":"2024-05-01T09:30:00Z","EndTS":"2024-05-01T10:00:00Z","First":0,"Last":100},"Tags":{"syslog":0},"Finished":true,"EntryCount":2,"EntryCountValid":true,"AdditionalEntries":false,"OverLimit":false,"LimitDroppedRange":{"StartTS":"0001-01-01T00:00:00Z","EndTS":"0001-01-01T00:00:00Z"},"Warning":"","Entries":[{"TS":"2024-05-01T09:45:10.5Z","SRC":"192.168.1.10","Tag":0,"Data":"TWF5ICAxIDA5OjQ1OjEwIGd3MDEgc3NoZFs0MTIxXTogQWNjZXB0ZWQgcHVibGlja2V5IGZvciBhZG1pbiBmcm9tIDEwLjAuMC41","Enumerated":[]}]}`},
+	{`{"ID":2130706438}`,
+		`{"ID":2130706438,"Stats":{"Size":2,"Set":[],"RangeStart":"2024-05-01T09:00:00Z","RangeEnd":"2024-05-01T10:00:00Z","Current":"2024-05-01T09:00:00Z"},"Finished":true,"EntryCount":2,"EntryCountValid":true,"AdditionalEntries":false,"OverLimit":false,"LimitDroppedRange":{"StartTS":"0001-01-01T00:00:00Z","EndTS":"0001-01-01T00:00:00Z"},"Warning":""}`},
+	{`{"ID":65537}`,
+		`{"ID":65537,"Metadata":{"SourceStats":[{"IP":"192.168.1.10","Count":2}],"TagStats":{"syslog":2}},"Finished":true,"EntryCount":2,"EntryCountValid":true,"AdditionalEntries":false,"OverLimit":false,"LimitDroppedRange":{"StartTS":"0001-01-01T00:00:00Z","EndTS":"0001-01-01T00:00:00Z"},"Warning":""}`},
+	{`{"ID":12345}`,
+		`{"ID":4294967295,"Error":"unknown request ID 12345","Finished":true,"EntryCount":2,"EntryCountValid":true,"AdditionalEntries":false,"OverLimit":false,"LimitDroppedRange":{"StartTS":"0001-01-01T00:00:00Z","EndTS":"0001-01-01T00:00:00Z"},"Warning":""}`},
+	{`{"ID":1}`,
+		`{"ID":1,"Finished":false,"EntryCount":0,"EntryCountValid":false,"AdditionalEntries":false,"OverLimit":false,"LimitDroppedRange":{"StartTS":"0001-01-01T00:00:00Z","EndTS":"0001-01-01T00:00:00Z"},"Warning":"","Entries":[]}`},
+}
