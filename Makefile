@@ -1,0 +1,51 @@
+# sluice — see README.md. Every target works on a fresh machine with only Go installed.
+GO       ?= go
+PKGS     ?= ./...
+DATA     ?= ./data
+LISTEN   ?= 127.0.0.1:8080
+BENCHCOUNT ?= 6
+BENCHTIME  ?= 1s
+
+.PHONY: run build test vet lint fuzz bench bench-load clean
+
+## run: build and start the server on loopback with a local store and demo data
+run: build
+	./bin/sluiced -listen $(LISTEN) -data $(DATA)
+
+build:
+	$(GO) build -o bin/sluiced ./cmd/sluiced
+	$(GO) build -o bin/sluice ./cmd/sluice
+
+## test: vet, the race-enabled tests (fuzz seeds included), then the allocation tests without race
+test: vet
+	$(GO) test -race -shuffle=on -timeout 20m $(PKGS)
+	$(GO) test -run 'Alloc' -count=1 -timeout 10m $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+## lint: formatting diff, vet and staticcheck
+lint: vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@latest $(PKGS)
+
+## fuzz: every fuzz target, bounded
+fuzz:
+	@for pkg in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list 'Fuzz.*' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime=10000x $$pkg || exit 1; \
+	  done; \
+	done
+
+## bench: every benchmark, several runs, summarised with benchstat into bench/results/
+bench:
+	mkdir -p bench/results
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -benchtime $(BENCHTIME) -timeout 60m $(PKGS) | tee bench/results/bench.txt
+	$(GO) run golang.org/x/perf/cmd/benchstat@latest bench/results/bench.txt | tee bench/results/benchstat.txt
+
+## bench-load: the load generators against a fresh server and the baseline, a few minutes on 2 cores
+bench-load: build
+	bash bench/load.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// settings are sluiced's configuration. Precedence, lowest first: built-in defaults, the
+// -config file, SLUICE_* environment variables, command-line flags.
+type settings struct {
+	Listen         string   `json:"listen"`          // -listen, SLUICE_LISTEN
+	Data           string   `json:"data"`            // -data, SLUICE_DATA
+	Demo           bool     `json:"demo"`            // -demo, SLUICE_DEMO
+	DemoCount      int      `json:"demo_count"`      // -demo-count, SLUICE_DEMO_COUNT
+	Tokens         []string `json:"tokens"`          // SLUICE_TOKENS (comma separated)
+	AllowedOrigins []string `json:"allowed_origins"` // SLUICE_ALLOWED_ORIGINS (comma separated)
+	IndexerAddr    string   `json:"indexer_addr"`    // -indexer-addr, SLUICE_INDEXER_ADDR
+	LogLevel       string   `json:"log_level"`       // -log-level, SLUICE_LOG_LEVEL
+
+	// Limits; zero means the engine's default.
+	MaxConns             int      `json:"max_conns"`               // SLUICE_MAX_CONNS
+	MaxMessageSize       int      `json:"max_message_size"`        // SLUICE_MAX_MESSAGE_SIZE
+	MaxBacklogBytes      int      `json:"max_backlog_bytes"`       // SLUICE_MAX_BACKLOG_BYTES
+	MaxEntrySize         int      `json:"max_entry_size"`          // SLUICE_MAX_ENTRY_SIZE
+	MaxSearchesPerClient int      `json:"max_searches_per_client"` // SLUICE_MAX_SEARCHES_PER_CLIENT
+	MaxSearches          int      `json:"max_searches"`            // SLUICE_MAX_SEARCHES
+	RenderStoreLimitMB   int64    `json:"render_store_limit_mb"`   // SLUICE_RENDER_STORE_LIMIT_MB
+	StreamBlock          int      `json:"stream_block"`            // SLUICE_STREAM_BLOCK
+	FullResolutionStats  bool     `json:"full_resolution_stats"`   // SLUICE_FULL_RESOLUTION_STATS
+	PingPeriod           duration `json:"ping_period"`             // SLUICE_PING_PERIOD
+	SysStatsPeriod       duration `json:"sys_stats_period"`        // SLUICE_SYS_STATS_PERIOD
+	IdxStatsPeriod       duration `json:"idx_stats_period"`        // SLUICE_IDX_STATS_PERIOD
+}
+
+// duration is a time.Duration that reads "5s" from JSON and the environment.
+type duration time.Duration
+
+func (d *duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("want a duration string such as \"5s\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	*d = duration(v)
+	return err
+}
+
+func defaultSettings() settings {
+	return settings{Listen: "127.0.0.1:8080", Data: "./data", Demo: true, LogLevel: "info"}
+}
+
+// loadSettings applies the config file, the environment and the flags in args, in that order.
+func loadSettings(args []string, env func(string) (string, bool)) (settings, error) {
+	s := defaultSettings()
+	fs := flag.NewFlagSet("sluiced", flag.ContinueOnError)
+	configFile := fs.String("config", "", "JSON config `file` (keys as in README); flags and SLUICE_* variables override it")
+	listen := fs.String("listen", s.Listen, "listen `address`; without tokens only loopback is allowed")
+	data := fs.String("data", s.Data, "data `directory` of the embedded store")
+	demo := fs.Bool("demo", s.Demo, "seed demo data into an empty store")
+	demoCount := fs.Int("demo-count", 0, "number of demo entries (default about 1,000,000)")
+	indexer := fs.String("indexer-addr", "", "indexer key reported on the stats socket (default 127.0.0.1:9404)")
+	logLevel := fs.String("log-level", s.LogLevel, "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return s, err
+	}
+	if fs.NArg() > 0 {
+		return s, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *configFile != "" {
+		b, err := os.ReadFile(*configFile)
+		if err != nil {
+			return s, fmt.Errorf("cannot read config: %w", err)
+		}
+		dec := json.NewDecoder(strings.NewReader(string(b)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&s); err != nil {
+			return s, fmt.Errorf("cannot parse config %s: %w", *configFile, err)
+		}
+	}
+	if err := applyEnv(&s, env); err != nil {
+		return s, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["listen"] {
+		s.Listen = *listen
+	}
+	if set["data"] {
+		s.Data = *data
+	}
+	if set["demo"] {
+		s.Demo = *demo
+	}
+	if set["demo-count"] {
+		s.DemoCount = *demoCount
+	}
+	if set["indexer-addr"] {
+		s.IndexerAddr = *indexer
+	}
+	if set["log-level"] {
+		s.LogLevel = *logLevel
+	}
+	return s, nil
+}
+
+func applyEnv(s *settings, env func(string) (string, bool)) error {
+	var errs []error
+	str := func(name string, dst *string) {
+		if v, ok := env(name); ok {
+			*dst = v
+		}
+	}
+	list := func(name string, dst *[]string) {
+		if v, ok := env(name); ok {
+			*dst = nil
+			for _, p := range strings.Split(v, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					*dst = append(*dst, p)
+				}
+			}
+		}
+	}
+	num := func(name string, dst *int) {
+		if v, ok := env(name); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			}
+			*dst = n
+		}
+	}
+	boolean := func(name string, dst *bool) {
+		if v, ok := env(name); ok {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			}
+			*dst = b
+		}
+	}
+	dur := func(name string, dst *duration) {
+		if v, ok := env(name); ok {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			}
+			*dst = duration(d)
+		}
+	}
+	str("SLUICE_LISTEN", &s.Listen)
+	str("SLUICE_DATA", &s.Data)
+	boolean("SLUICE_DEMO", &s.Demo)
+	num("SLUICE_DEMO_COUNT", &s.DemoCount)
+	list("SLUICE_TOKENS", &s.Tokens)
+	list("SLUICE_ALLOWED_ORIGINS", &s.AllowedOrigins)
+	str("SLUICE_INDEXER_ADDR", &s.IndexerAddr)
+	str("SLUICE_LOG_LEVEL", &s.LogLevel)
+	num("SLUICE_MAX_CONNS", &s.MaxConns)
+	num("SLUICE_MAX_MESSAGE_SIZE", &s.MaxMessageSize)
+	num("SLUICE_MAX_BACKLOG_BYTES", &s.MaxBacklogBytes)
+	num("SLUICE_MAX_ENTRY_SIZE", &s.MaxEntrySize)
+	num("SLUICE_MAX_SEARCHES_PER_CLIENT", &s.MaxSearchesPerClient)
+	num("SLUICE_MAX_SEARCHES", &s.MaxSearches)
+	var mb int
+	if _, ok := env("SLUICE_RENDER_STORE_LIMIT_MB"); ok {
+		num("SLUICE_RENDER_STORE_LIMIT_MB", &mb)
+		s.RenderStoreLimitMB = int64(mb)
+	}
+	num("SLUICE_STREAM_BLOCK", &s.StreamBlock)
+	boolean("SLUICE_FULL_RESOLUTION_STATS", &s.FullResolutionStats)
+	dur("SLUICE_PING_PERIOD", &s.PingPeriod)
+	dur("SLUICE_SYS_STATS_PERIOD", &s.SysStatsPeriod)
+	dur("SLUICE_IDX_STATS_PERIOD", &s.IdxStatsPeriod)
+	return errors.Join(errs...)
+}

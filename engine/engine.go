@@ -1,0 +1,220 @@
+// Package engine is the sluice façade: it wires the store, the search manager, the render
+// stores, the stats collectors and the websocket server together and serves them as one
+// http.Handler. Embedders import it to serve the Gravwell search protocol for their own data.
+//
+//	eng, err := engine.New(engine.Config{DataDir: "./data"})
+//	...
+//	http.ListenAndServe("127.0.0.1:8080", eng.Handler())
+//
+// Routes: /api/ws/search and /ws/search (search socket), /api/ws/stats (current stats
+// shapes) and /ws/stats (the documented shapes), POST /api/ingest, GET /api/searchctrl,
+// DELETE /api/searchctrl/{id}, GET /metrics.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sluicehq/sluice/collect"
+	"github.com/sluicehq/sluice/demo"
+	"github.com/sluicehq/sluice/engine/extract"
+	"github.com/sluicehq/sluice/engine/search"
+	"github.com/sluicehq/sluice/engine/server"
+	"github.com/sluicehq/sluice/engine/store"
+	"github.com/sluicehq/sluice/ingest"
+	"github.com/sluicehq/sluice/wire"
+)
+
+// Config configures an Engine. The zero value serves embedded searches only; set DataDir for
+// the embedded store.
+type Config struct {
+	// DataDir is the embedded store's directory. Empty means no store: only searches an
+	// embedder registers with Embed are served.
+	DataDir string
+	Store   store.Config  // Dir is taken from DataDir
+	Server  server.Config // websocket limits, tokens, origins, compression
+	Search  search.ManagerConfig
+	Stats   StatsConfig
+	Ingest  ingest.HandlerConfig
+	Logger  *slog.Logger // default slog.Default()
+	// Registry receives the engine's metrics; nil creates a private one served on /metrics.
+	Registry *prometheus.Registry
+}
+
+// StatsConfig configures the stats socket.
+type StatsConfig struct {
+	IndexerAddr     string        // indexer key in stats payloads; default "127.0.0.1:9404"
+	PingPeriod      time.Duration // default 5s
+	SysStatsPeriod  time.Duration // default 5s
+	IdxStatsPeriod  time.Duration // default 10s
+	IgstStatsPeriod time.Duration // default 10s
+	ProcRoot        string        // root of /proc and /sys, for tests; default "/"
+}
+
+// Engine is a running sluice instance.
+type Engine struct {
+	cfg     Config
+	log     *slog.Logger
+	store   *store.Store
+	srv     *server.Server
+	manager *search.Manager
+	hub     *collect.Hub
+	stats   *statsService
+	mux     *http.ServeMux
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+// CheckListen refuses to listen beyond loopback when no tokens are configured.
+func CheckListen(addr string, tokens []string) error { return server.CheckListen(addr, tokens) }
+
+// New opens the store (when DataDir is set) and starts the collectors. Close releases it.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+		cfg.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	e := &Engine{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), done: make(chan struct{})}
+	if cfg.DataDir != "" {
+		sc := cfg.Store
+		sc.Dir = cfg.DataDir
+		if sc.Logger == nil {
+			sc.Logger = cfg.Logger
+		}
+		st, err := store.Open(sc)
+		if err != nil {
+			return nil, err
+		}
+		e.store = st
+	}
+	srv, err := server.New(cfg.Server, cfg.Logger, cfg.Registry)
+	if err != nil {
+		e.closeStore()
+		return nil, err
+	}
+	e.srv = srv
+	sc := cfg.Search
+	if sc.Logger == nil {
+		sc.Logger = cfg.Logger
+	}
+	if e.store != nil {
+		e.manager = search.NewManager(sc, e.store, e.store, extract.AppendExplore)
+	} else {
+		e.manager = search.NewManager(sc, nil, nil, extract.AppendExplore)
+	}
+	e.hub = collect.NewHub(e.hubConfig())
+	e.stats = newStatsService(e.hub, cfg.Logger)
+	ss := newSearchService(e.manager, cfg.Logger)
+
+	for _, p := range []string{"/api/ws/search", "/ws/search"} {
+		srv.Handle(p, ss)
+	}
+	srv.Handle("/api/ws/stats", e.stats.service(false))
+	srv.Handle("/ws/stats", e.stats.service(true))
+	for _, p := range []string{"/api/ws/search", "/ws/search", "/api/ws/stats", "/ws/stats"} {
+		e.mux.Handle(p, srv)
+	}
+	tokens := cfg.Server.Tokens
+	if e.store != nil {
+		ic := cfg.Ingest
+		if ic.MaxEntrySize == 0 {
+			ic.MaxEntrySize = cfg.Store.MaxEntrySize // the store's limit, so oversize entries get a 400
+		}
+		if ic.Logger == nil {
+			ic.Logger = cfg.Logger
+		}
+		e.mux.Handle("/api/ingest", requireToken(tokens, ingest.NewHandler(e.store, ic)))
+	}
+	e.mux.Handle("GET /api/searchctrl", requireToken(tokens, http.HandlerFunc(e.listSearches)))
+	e.mux.Handle("DELETE /api/searchctrl/{id}", requireToken(tokens, http.HandlerFunc(e.deleteSearch)))
+	e.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
+	e.mux.HandleFunc("GET /{$}", e.index)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	e.cancel = cancel
+	go func() {
+		defer close(e.done)
+		e.hub.Run(ctx, e.stats.publish)
+	}()
+	return e, nil
+}
+
+// Handler returns the HTTP handler serving every route of the engine.
+func (e *Engine) Handler() http.Handler { return e.mux }
+
+// Store returns the embedded store, or nil when the engine has none.
+func (e *Engine) Store() *store.Store { return e.store }
+
+// Ingest stores entries in the embedded store; it returns nil only once they are durable.
+// Tags must come from TagID.
+func (e *Engine) Ingest(entries []wire.Entry) error {
+	if e.store == nil {
+		return errors.New("engine: no store configured (Config.DataDir is empty)")
+	}
+	return e.store.Ingest(entries)
+}
+
+// TagID returns the store's ID for a tag name, creating the tag if it is new.
+func (e *Engine) TagID(name string) (uint16, error) {
+	if e.store == nil {
+		return 0, errors.New("engine: no store configured (Config.DataDir is empty)")
+	}
+	return e.store.TagID(name)
+}
+
+// SeedDemo fills an empty store with the deterministic demo data set (about a million entries
+// over the last 24 hours when count is 0) and returns how many entries it stored. A store that
+// already holds data is left alone.
+func (e *Engine) SeedDemo(ctx context.Context, count int) (int, error) {
+	if e.store == nil {
+		return 0, nil
+	}
+	if _, _, ok := e.store.TimeBounds(); ok {
+		return 0, nil
+	}
+	n := 0
+	err := demo.Generate(demo.Config{Now: time.Now(), Count: count, TagID: e.store.TagID}, func(batch []wire.Entry) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n += len(batch)
+		return e.store.Ingest(batch)
+	})
+	return n, err
+}
+
+// Close stops the collectors, cancels every search, closes the websocket server and the store.
+func (e *Engine) Close() error {
+	e.cancel()
+	<-e.done
+	e.manager.Close()
+	err := e.srv.Close()
+	if cerr := e.closeStore(); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	return err
+}
+
+func (e *Engine) closeStore() error {
+	if e.store == nil {
+		return nil
+	}
+	return e.store.Close()
+}
+
+func (e *Engine) index(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintf(w, "sluice: search socket ws://%[1]s/api/ws/search, stats socket ws://%[1]s/api/ws/stats\n"+
+		"POST /api/ingest?tag=TAG, GET /api/searchctrl, GET /metrics\n", r.Host)
+}

@@ -1,0 +1,486 @@
+package search
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/sluicehq/sluice/engine/render"
+	"github.com/sluicehq/sluice/engine/stats"
+	"github.com/sluicehq/sluice/wire"
+)
+
+// ManagerConfig holds the limits and defaults of a Manager. The zero value works.
+type ManagerConfig struct {
+	MaxSearches          int           // live searches in total; default 256
+	MaxSearchesPerClient int           // live searches launched by one client; default 32
+	Grace                time.Duration // how long an abandoned foreground search lingers; default 5s
+	AckTimeout           time.Duration // launch without acknowledgement is discarded; default 30s
+	BackgroundRetention  time.Duration // background searches expire after this; 0 keeps them
+	RenderLimit          int64         // render store bytes per search; default 1 GiB
+	StreamBlock          int           // REQ_STREAMING block size; default 1000
+	MaxPage              int           // REQ_GET_ENTRIES clamp; default 10000
+	MaxBuckets           int           // stats base-bucket cap; default 65536
+	FullResolution       bool          // allow FullResolutionStats launches
+	PreviewWindow        time.Duration // how far back a preview without times looks; default 7 days
+	Logger               *slog.Logger
+}
+
+func (c *ManagerConfig) defaults() {
+	if c.MaxSearches <= 0 {
+		c.MaxSearches = 256
+	}
+	if c.MaxSearchesPerClient <= 0 {
+		c.MaxSearchesPerClient = 32
+	}
+	if c.Grace <= 0 {
+		c.Grace = 5 * time.Second
+	}
+	if c.AckTimeout <= 0 {
+		c.AckTimeout = 30 * time.Second
+	}
+	if c.RenderLimit <= 0 {
+		c.RenderLimit = 1 << 30
+	}
+	if c.StreamBlock <= 0 {
+		c.StreamBlock = wire.StreamBlockSize
+	}
+	if c.MaxPage <= 0 {
+		c.MaxPage = 10000
+	}
+	if c.MaxBuckets == 0 {
+		c.MaxBuckets = wire.MaxStatsBuckets
+	}
+	if c.PreviewWindow <= 0 {
+		c.PreviewWindow = 7 * 24 * time.Hour
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// LimitError reports that a configured limit stopped a launch. Field names the
+// ManagerConfig field.
+type LimitError struct {
+	Field string
+	Limit int
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("search: limit %s=%d reached", e.Field, e.Limit)
+}
+
+// ErrNotFound is returned for a search ID that no live search has.
+var ErrNotFound = errors.New("search: not found")
+
+// TagResolver maps the query's tag patterns to the store's tags.
+type TagResolver interface {
+	MatchTags(patterns []string) (ids []uint16, names []string)
+}
+
+// LaunchRequest describes a search to launch (PROTOCOL.md §3.4).
+type LaunchRequest struct {
+	Query       string
+	Start, End  time.Time // both zero only in preview mode
+	Filters     []Filter
+	Background  bool
+	NoHistory   bool
+	Preview     bool
+	NonTemporal bool
+	Name        string
+	Metadata    []byte // raw JSON, kept and returned in SearchInfo
+	GIDs        []int32
+	Global      bool
+	UID         int32
+	Client      uint64 // the launching session, for MaxSearchesPerClient
+	// FullResolutionStats lifts the stats bucket cap when ManagerConfig.FullResolution allows it.
+	FullResolutionStats bool
+	LaunchMethod        string
+}
+
+// Search is one live search: its query, render store and statistics.
+type Search struct {
+	ID         string
+	Query      *Query
+	Result     *render.Result
+	Ring       *stats.Ring
+	Tags       []string
+	RangeStart time.Time
+	RangeEnd   time.Time
+	Launched   time.Time
+	Background bool
+	Client     uint64
+	UID        int32
+	GIDs       []int32
+	Global     bool
+	Name       string
+	// Embedded is true for searches whose entries an embedder supplies.
+	Embedded bool
+
+	m        *Manager
+	tagIDs   []uint16
+	cancel   context.CancelFunc
+	ctx      context.Context
+	done     chan struct{}
+	mu       sync.Mutex
+	started  bool
+	acked    bool
+	deleted  bool
+	consumer int
+	timer    *time.Timer
+	state    string
+}
+
+// Manager owns the live searches: IDs, launch, acknowledgement, attach, background searches and
+// the collection of abandoned ones. It is safe for concurrent use.
+type Manager struct {
+	cfg  ManagerConfig
+	src  Source
+	tags TagResolver
+	// Explore is handed to every render store for the data-explorer requests.
+	explore func(dst, data []byte, tag string) []byte
+
+	mu        sync.Mutex
+	searches  map[string]*Search
+	perClient map[uint64]int
+	closed    bool
+	wg        sync.WaitGroup
+}
+
+// NewManager returns a Manager over src; src and tags may be nil for a manager that only
+// serves embedded searches.
+func NewManager(cfg ManagerConfig, src Source, tags TagResolver, explore func(dst, data []byte, tag string) []byte) *Manager {
+	cfg.defaults()
+	return &Manager{cfg: cfg, src: src, tags: tags, explore: explore,
+		searches: map[string]*Search{}, perClient: map[uint64]int{}}
+}
+
+// Config returns the manager's effective configuration.
+func (m *Manager) Config() ManagerConfig { return m.cfg }
+
+func (m *Manager) newID() string {
+	for {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		id := fmt.Sprintf("%010d", binary.LittleEndian.Uint64(b[:])%10_000_000_000)
+		if _, taken := m.searches[id]; !taken {
+			return id
+		}
+	}
+}
+
+// admit reserves a slot for client; m.mu must be held.
+func (m *Manager) admit(client uint64) error {
+	if m.closed {
+		return errors.New("search: manager is closed")
+	}
+	if len(m.searches) >= m.cfg.MaxSearches {
+		return &LimitError{Field: "MaxSearches", Limit: m.cfg.MaxSearches}
+	}
+	if client != 0 && m.perClient[client] >= m.cfg.MaxSearchesPerClient {
+		return &LimitError{Field: "MaxSearchesPerClient", Limit: m.cfg.MaxSearchesPerClient}
+	}
+	return nil
+}
+
+// Launch parses and validates req and creates the search. The pipeline does not run until
+// Start is called (on the client's acknowledgement); a search never started is discarded
+// after AckTimeout.
+func (m *Manager) Launch(req LaunchRequest) (*Search, error) {
+	text := req.Query
+	if len(req.Filters) > 0 {
+		var err error
+		if text, err = ApplyFilters(text, req.Filters); err != nil {
+			return nil, err
+		}
+	}
+	q, err := Parse(text)
+	if err != nil {
+		return nil, err
+	}
+	q.Raw = req.Query
+	start, end := req.Start, req.End
+	if start.IsZero() || end.IsZero() {
+		if !req.Preview {
+			return nil, errors.New("invalid search range: SearchStart and SearchEnd are required unless Preview is set")
+		}
+		end = time.Now().UTC()
+		start = end.Add(-m.cfg.PreviewWindow)
+	}
+	if !end.After(start) {
+		return nil, fmt.Errorf("invalid search range: end %s is before start %s",
+			end.UTC().Format(time.RFC3339Nano), start.UTC().Format(time.RFC3339Nano))
+	}
+	if m.src == nil || m.tags == nil {
+		return nil, errors.New("search: this server has no store to search; only embedded searches are served")
+	}
+	ids, names := m.tags.MatchTags(q.TagPatterns)
+	maxBuckets := m.cfg.MaxBuckets
+	if req.FullResolutionStats && m.cfg.FullResolution {
+		maxBuckets = -1
+	}
+	s := &Search{Query: q, Tags: names, tagIDs: ids, RangeStart: start.UTC(), RangeEnd: end.UTC(),
+		Launched: time.Now().UTC(), Background: req.Background, Client: req.Client, UID: req.UID,
+		GIDs: req.GIDs, Global: req.Global, Name: req.Name, m: m, done: make(chan struct{}), state: "pending"}
+	mods := q.StatsModules()
+	s.Ring = stats.NewRing(stats.RingConfig{Start: s.RangeStart.UnixNano(), End: s.RangeEnd.UnixNano(),
+		Modules: len(mods), MaxBuckets: maxBuckets, MinWidth: q.Window})
+	res, err := m.newResult(s, q.Renderer, q.RendererArgs, names, ids, mods)
+	if err != nil {
+		return nil, err
+	}
+	s.Result = res
+	s.fillInfo(q, req, mods)
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.admit(req.Client); err != nil {
+		return nil, err
+	}
+	s.ID = m.newID()
+	s.Result.SetInfo(func(si *wire.SearchInfo) { si.ID = s.ID })
+	m.searches[s.ID] = s
+	m.perClient[s.Client]++
+	s.timer = time.AfterFunc(m.cfg.AckTimeout, func() {
+		s.mu.Lock()
+		acked := s.acked
+		s.mu.Unlock()
+		if !acked {
+			m.cfg.Logger.Info("search discarded: no acknowledgement", "search", s.ID, "timeout", m.cfg.AckTimeout)
+			m.delete(s)
+		}
+	})
+	return s, nil
+}
+
+func (m *Manager) newResult(s *Search, renderer string, args, names []string, ids []uint16, mods []ModuleInfo) (*render.Result, error) {
+	tagIndex := make(map[uint16]uint16, len(ids))
+	for i, id := range ids {
+		tagIndex[id] = uint16(i)
+	}
+	return render.NewResult(render.Spec{
+		Renderer: renderer, Args: args, TagNames: names, TagIndex: tagIndex,
+		Limit: m.cfg.RenderLimit, StreamBlock: m.cfg.StreamBlock, MaxPage: m.cfg.MaxPage,
+		Ring: s.Ring, Modules: moduleNames(mods), Explore: m.explore,
+		Start: s.RangeStart.UnixNano(), End: s.RangeEnd.UnixNano(),
+	})
+}
+
+func moduleNames(mods []ModuleInfo) []wire.ModuleInfo {
+	out := make([]wire.ModuleInfo, len(mods))
+	for i, m := range mods {
+		out[i] = wire.ModuleInfo{Name: m.Name, Args: m.Args}
+	}
+	return out
+}
+
+// Start acknowledges the search: the consumer count becomes one and the pipeline runs.
+func (s *Search) Start() {
+	s.mu.Lock()
+	if s.acked || s.deleted {
+		s.mu.Unlock()
+		return
+	}
+	s.acked = true
+	s.consumer++
+	s.state = "running"
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.started = true
+	s.mu.Unlock()
+	if s.Embedded {
+		return
+	}
+	m := s.m
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		defer close(s.done)
+		err := s.Query.Run(s.ctx, m.src, s.Result, s.Ring, RunOptions{
+			Tags: s.tagIDs, Start: s.RangeStart.UnixNano(), End: s.RangeEnd.UnixNano()})
+		if errors.Is(err, context.Canceled) {
+			err = nil
+		}
+		s.Result.Finish(err)
+		s.mu.Lock()
+		if s.state == "running" {
+			s.state = "finished"
+		}
+		s.mu.Unlock()
+		if err != nil {
+			m.cfg.Logger.Warn("search failed", "search", s.ID, "err", err)
+		}
+	}()
+}
+
+// Discard drops a launched search whose acknowledgement said OK: false.
+func (s *Search) Discard() { s.m.delete(s) }
+
+// Deleted reports whether the search has been deleted.
+func (s *Search) Deleted() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.deleted
+}
+
+// Attach adds a consumer to the search with the given ID.
+func (m *Manager) Attach(id string) (*Search, error) {
+	m.mu.Lock()
+	s, ok := m.searches[id]
+	m.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("search %s not found", id)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.deleted {
+		return nil, fmt.Errorf("search %s not found", id)
+	}
+	s.consumer++
+	if s.timer != nil && s.acked {
+		s.timer.Stop() // a pending grace-period deletion is called off
+	}
+	return s, nil
+}
+
+// Detach removes one consumer. A foreground search with no consumers left is deleted after the
+// grace period unless somebody attaches meanwhile (PROTOCOL.md §3.8).
+func (s *Search) Detach() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.consumer > 0 {
+		s.consumer--
+	}
+	if s.consumer > 0 || s.Background || s.deleted {
+		return
+	}
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	s.timer = time.AfterFunc(s.m.cfg.Grace, func() {
+		s.mu.Lock()
+		idle := s.consumer == 0
+		s.mu.Unlock()
+		if idle {
+			s.m.delete(s)
+		}
+	})
+}
+
+// Consumers returns the number of attached consumers.
+func (s *Search) Consumers() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.consumer
+}
+
+// State returns "pending", "running", "finished" or "deleted".
+func (s *Search) State() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state
+}
+
+// Delete removes the search with the given ID, cancelling its pipeline.
+func (m *Manager) Delete(id string) error {
+	m.mu.Lock()
+	s, ok := m.searches[id]
+	m.mu.Unlock()
+	if !ok {
+		return ErrNotFound
+	}
+	m.delete(s)
+	return nil
+}
+
+func (m *Manager) delete(s *Search) {
+	s.mu.Lock()
+	if s.deleted {
+		s.mu.Unlock()
+		return
+	}
+	s.deleted = true
+	s.state = "deleted"
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	cancel := s.cancel
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	m.mu.Lock()
+	if m.searches[s.ID] == s {
+		delete(m.searches, s.ID)
+		if m.perClient[s.Client]--; m.perClient[s.Client] <= 0 {
+			delete(m.perClient, s.Client)
+		}
+	}
+	m.mu.Unlock()
+	s.Result.Release()
+}
+
+// Get returns the live search with the given ID.
+func (m *Manager) Get(id string) (*Search, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.searches[id]
+	return s, ok
+}
+
+// Summary describes a live search for GET /api/searchctrl.
+type Summary struct {
+	ID         string
+	UserQuery  string
+	State      string
+	Background bool
+	Consumers  int
+	Launched   time.Time
+	StartRange time.Time
+	EndRange   time.Time
+	Client     uint64
+	Name       string `json:",omitempty"`
+}
+
+// List returns a summary of every live search, newest first.
+func (m *Manager) List() []Summary {
+	m.mu.Lock()
+	all := make([]*Search, 0, len(m.searches))
+	for _, s := range m.searches {
+		all = append(all, s)
+	}
+	m.mu.Unlock()
+	out := make([]Summary, 0, len(all))
+	for _, s := range all {
+		s.mu.Lock()
+		out = append(out, Summary{ID: s.ID, UserQuery: s.Query.Raw, State: s.state, Background: s.Background,
+			Consumers: s.consumer, Launched: s.Launched, StartRange: s.RangeStart, EndRange: s.RangeEnd,
+			Client: s.Client, Name: s.Name})
+		s.mu.Unlock()
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Launched.After(out[j].Launched) })
+	return out
+}
+
+// Close cancels every search and waits for their pipelines.
+func (m *Manager) Close() {
+	m.mu.Lock()
+	m.closed = true
+	all := make([]*Search, 0, len(m.searches))
+	for _, s := range m.searches {
+		all = append(all, s)
+	}
+	m.mu.Unlock()
+	for _, s := range all {
+		m.delete(s)
+	}
+	m.wg.Wait()
+}

@@ -1,0 +1,337 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/sluicehq/sluice/engine/search"
+	"github.com/sluicehq/sluice/engine/server"
+	"github.com/sluicehq/sluice/wire"
+)
+
+// searchService serves the search socket (PROTOCOL.md §3): the base channels PONG, parse,
+// search and attach, and one output channel per search consumer answering render requests.
+type searchService struct {
+	m   *search.Manager
+	log *slog.Logger
+}
+
+func newSearchService(m *search.Manager, log *slog.Logger) *searchService {
+	return &searchService{m: m, log: log}
+}
+
+// searchSession is the per-socket state of the search socket.
+type searchSession struct {
+	mu      sync.Mutex
+	parser  wire.RequestParser
+	req     wire.Request
+	next    int                       // output channel counter, never reused (§3.5)
+	pending map[string]*search.Search // launched, awaiting acknowledgement
+	queued  map[string][][]byte       // requests that arrived before their acknowledgement
+	outputs map[string]*output
+}
+
+// output is one consumer of a search on one channel.
+type output struct {
+	name   string
+	s      *search.Search
+	stream context.CancelFunc // non-nil while a REQ_STREAMING runs
+	done   chan struct{}      // closed when the stream goroutine ends
+}
+
+func state(sess *server.Session) *searchSession { return sess.Value().(*searchSession) }
+
+func (ss *searchService) Open(sess *server.Session, subs []string) {
+	sess.SetValue(&searchSession{pending: map[string]*search.Search{}, queued: map[string][][]byte{},
+		outputs: map[string]*output{}})
+}
+
+func (ss *searchService) Closed(sess *server.Session) {
+	st := state(sess)
+	st.mu.Lock()
+	outs := st.outputs
+	pend := st.pending
+	st.outputs, st.pending = map[string]*output{}, map[string]*search.Search{}
+	st.mu.Unlock()
+	for _, o := range outs {
+		o.stopStream()
+		o.s.Detach()
+	}
+	for _, s := range pend {
+		if !s.Background {
+			s.Discard()
+		}
+	}
+}
+
+func (ss *searchService) Message(sess *server.Session, channel string, data []byte) {
+	switch channel {
+	case "PONG":
+		ss.send(sess, "PONG", func(dst []byte) []byte { return append(dst, "{}"...) })
+	case "parse":
+		ss.parse(sess, data)
+	case "search":
+		ss.searchMsg(sess, data)
+	case "attach":
+		ss.attach(sess, data)
+	default:
+		ss.output(sess, channel, data)
+	}
+}
+
+// send frames one message on channel; fill appends the data value.
+func (ss *searchService) send(sess *server.Session, channel string, fill func([]byte) []byte) error {
+	b := wire.GetBuffer()
+	b.B = wire.BeginMessage(b.B, channel)
+	b.B = fill(b.B)
+	b.B = wire.EndMessage(b.B)
+	return sess.Send(b)
+}
+
+func (ss *searchService) parse(sess *server.Session, data []byte) {
+	st := state(sess)
+	var req wire.ParseSearchRequest
+	err := st.parser.ParseSearchRequest(data, &req)
+	resp := wire.ParseSearchResponse{Sequence: req.Sequence, RawQuery: req.SearchString}
+	if err == nil {
+		text := req.SearchString
+		if len(req.Filters) > 0 {
+			text, err = search.ApplyFilters(text, filtersOf(req.Filters))
+		}
+		if err == nil {
+			var q *search.Query
+			if q, err = search.Parse(text); err == nil {
+				resp.GoodQuery = true
+				resp.ParsedQuery = q.Effective()
+				resp.CollapsingIndex = q.CollapsingIndex
+				resp.RenderModule = q.Renderer
+				resp.TimeZoomDisabled = q.TimeZoomDisabled()
+				resp.Tags = q.TagPatterns
+				resp.ModuleHints = hintsOf(q.Hints())
+			}
+		}
+	}
+	if err != nil {
+		resp.ParseError = err.Error()
+		var pe *search.ParseError
+		if errors.As(err, &pe) {
+			resp.ModuleIndex = pe.ModuleIndex
+		}
+	}
+	ss.send(sess, "parse", func(dst []byte) []byte { return wire.AppendParseSearchResponse(dst, &resp) })
+}
+
+func (ss *searchService) searchMsg(sess *server.Session, data []byte) {
+	var req wire.StartSearchRequest
+	err := state(sess).parser.StartSearchRequest(data, &req)
+	switch {
+	case req.IsAck && err == nil:
+		ss.ack(sess, req.OK, req.OutputSearchSubproto)
+	case err != nil:
+		ss.launchError(sess, err.Error())
+	case !req.IsLaunch:
+		ss.launchError(sess, "search: message has neither SearchString (a launch) nor OK (an acknowledgement)")
+	default:
+		ss.launch(sess, &req)
+	}
+}
+
+func (ss *searchService) launchError(sess *server.Session, msg string) {
+	ss.send(sess, "search", func(dst []byte) []byte {
+		return wire.AppendStartSearchResponse(dst, &wire.StartSearchResponse{Error: msg})
+	})
+}
+
+func (ss *searchService) launch(sess *server.Session, req *wire.StartSearchRequest) {
+	s, err := ss.m.Launch(search.LaunchRequest{
+		Query: req.SearchString, Start: req.SearchStart, End: req.SearchEnd, Filters: filtersOf(req.Filters),
+		Background: req.Background, NoHistory: req.NoHistory, Preview: req.Preview, NonTemporal: req.NonTemporal,
+		Name: req.Name, Metadata: req.Metadata, GIDs: req.GIDs, Global: req.Global, UID: 1,
+		Client: sess.ID(), FullResolutionStats: req.FullResolutionStats, LaunchMethod: req.LaunchInfo.Method,
+	})
+	if err != nil {
+		ss.log.Debug("search launch refused", "session", sess.ID(), "err", err)
+		ss.launchError(sess, err.Error())
+		return
+	}
+	st := state(sess)
+	st.mu.Lock()
+	st.next++
+	name := "search" + strconv.Itoa(st.next)
+	st.pending[name] = s
+	st.mu.Unlock()
+	// Register the channel now so requests that arrive right behind the acknowledgement are
+	// queued in order rather than dropped (§3.4).
+	sess.AddChannel(name)
+	q := s.Query
+	resp := wire.StartSearchResponse{
+		RawQuery: req.SearchString, SearchString: q.Effective(), RenderModule: q.Renderer,
+		RenderCmd: q.RenderCmd, OutputSearchSubproto: name, SearchID: s.ID,
+		SearchStartRange: s.RangeStart, SearchEndRange: s.RangeEnd, Background: s.Background,
+		NonTemporal: req.NonTemporal, CollapsingIndex: q.CollapsingIndex, Metadata: req.Metadata,
+		Addendum: req.Addendum, LaunchInfo: wire.LaunchInfo{Method: req.LaunchInfo.Method, Started: s.Launched},
+		TimeZoomDisabled: q.TimeZoomDisabled(), Tags: s.Tags, ModuleHints: hintsOf(q.Hints()),
+		GIDs: req.GIDs, Global: req.Global,
+	}
+	ss.send(sess, "search", func(dst []byte) []byte { return wire.AppendStartSearchResponse(dst, &resp) })
+}
+
+func (ss *searchService) ack(sess *server.Session, ok bool, name string) {
+	st := state(sess)
+	st.mu.Lock()
+	s := st.pending[name]
+	queued := st.queued[name]
+	delete(st.pending, name)
+	delete(st.queued, name)
+	if s != nil && ok {
+		st.outputs[name] = &output{name: name, s: s}
+	}
+	st.mu.Unlock()
+	if s == nil {
+		return // an acknowledgement naming an unknown channel is ignored (§3.4)
+	}
+	if !ok {
+		sess.RemoveChannel(name)
+		s.Discard()
+		return
+	}
+	s.Start()
+	for _, data := range queued {
+		ss.output(sess, name, data)
+	}
+}
+
+func (ss *searchService) attach(sess *server.Session, data []byte) {
+	var req wire.AttachSearchRequest
+	err := state(sess).parser.AttachSearchRequest(data, &req)
+	var s *search.Search
+	if err == nil {
+		s, err = ss.m.Attach(req.ID)
+	}
+	if err != nil {
+		ss.send(sess, "attach", func(dst []byte) []byte {
+			return wire.AppendAttachSearchResponse(dst, &wire.AttachSearchResponse{Error: err.Error()})
+		})
+		return
+	}
+	st := state(sess)
+	st.mu.Lock()
+	st.next++
+	name := "attach" + strconv.Itoa(st.next)
+	st.outputs[name] = &output{name: name, s: s}
+	st.mu.Unlock()
+	sess.AddChannel(name)
+	info := s.Result.Info()
+	ss.send(sess, "attach", func(dst []byte) []byte {
+		return wire.AppendAttachSearchResponse(dst, &wire.AttachSearchResponse{
+			Subproto: name, RendererMod: s.Query.Renderer, RendererCmd: s.Query.RenderCmd, Info: &info})
+	})
+}
+
+// output answers one render request on an output channel (§4).
+func (ss *searchService) output(sess *server.Session, name string, data []byte) {
+	st := state(sess)
+	st.mu.Lock()
+	o := st.outputs[name]
+	pending := st.pending[name] != nil
+	st.mu.Unlock()
+	if o == nil {
+		if pending { // queued, not dropped, until the acknowledgement (§3.4)
+			st.mu.Lock()
+			st.queued[name] = append(st.queued[name], append([]byte(nil), data...))
+			st.mu.Unlock()
+		}
+		return
+	}
+	req := &st.req
+	if st.parser.Parse(data, req) != nil {
+		// Handle answers a request that did not decode with RESP_ERROR naming the field (§4.4).
+		ss.send(sess, name, func(dst []byte) []byte { return o.s.Result.Handle(req, dst) })
+		return
+	}
+	switch req.ID {
+	case wire.ReqClose:
+		o.stopStream()
+		st.mu.Lock()
+		delete(st.outputs, name)
+		st.mu.Unlock()
+		ss.send(sess, name, func(dst []byte) []byte { return o.s.Result.Handle(req, dst) })
+		sess.RemoveChannel(name)
+		o.s.Detach()
+	case wire.ReqStreaming:
+		if o.stream != nil {
+			select {
+			case <-o.done:
+			default:
+				ss.send(sess, name, func(dst []byte) []byte {
+					return o.s.Result.AppendError(dst, req, "REQ_STREAMING: a stream is already running on this channel")
+				})
+				return
+			}
+		}
+		ss.startStream(sess, o, req)
+	default:
+		ss.send(sess, name, func(dst []byte) []byte { return o.s.Result.Handle(req, dst) })
+	}
+}
+
+// streamLowWater is the backlog below which the next streaming block is produced: blocks are
+// made only when the connection has room, so a slow reader slows only its own stream.
+const streamLowWater = 256 << 10
+
+func (ss *searchService) startStream(sess *server.Session, o *output, req *wire.Request) {
+	// req is the session's reusable request: keep what the stream needs before the next Parse.
+	req = &wire.Request{ID: req.ID, HasID: true, Addendum: append([]byte(nil), req.Addendum...)}
+	ctx, cancel := context.WithCancel(sess.Context())
+	o.stream = cancel
+	o.done = make(chan struct{})
+	done := o.done
+	go func() {
+		defer close(done)
+		err := o.s.Result.StreamRequest(ctx, req, func(fill func([]byte) []byte) error {
+			if err := sess.WaitWritable(ctx, streamLowWater); err != nil {
+				return err
+			}
+			return ss.send(sess, o.name, fill)
+		})
+		if err != nil && !errors.Is(err, context.Canceled) {
+			ss.log.Debug("stream ended", "session", sess.ID(), "channel", o.name, "err", err)
+		}
+	}()
+}
+
+// stopStream cancels a running stream and waits for it, so that nothing follows a close reply.
+func (o *output) stopStream() {
+	if o.stream == nil {
+		return
+	}
+	o.stream()
+	select {
+	case <-o.done:
+	case <-time.After(5 * time.Second):
+	}
+}
+
+func filtersOf(fs []wire.FilterRequest) []search.Filter {
+	out := make([]search.Filter, len(fs))
+	for i, f := range fs {
+		out[i] = search.Filter{Tag: f.Tag, Module: f.Module, Args: f.Args, Path: f.Path, Name: f.Name, Op: f.Op, Value: f.Value}
+	}
+	return out
+}
+
+func hintsOf(hs []search.ModuleHint) []wire.ModuleHint {
+	if hs == nil {
+		return nil
+	}
+	out := make([]wire.ModuleHint, len(hs))
+	for i, h := range hs {
+		out[i] = wire.ModuleHint{Name: h.Name, ProducedEVs: h.ProducedEVs, ConsumedEVs: h.ConsumedEVs,
+			ResourcesNeeded: h.ResourcesNeeded, Condensing: h.Condensing}
+	}
+	return out
+}
