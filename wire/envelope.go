@@ -81,34 +81,11 @@ func foldGet(o *fastjson.Object, key string) *fastjson.Value {
 	}
 	var found *fastjson.Value
 	o.Visit(func(k []byte, v *fastjson.Value) {
-		if found == nil && asciiFoldEqual(k, key) {
+		if found == nil && equalFoldASCII(k, key) {
 			found = v
 		}
 	})
 	return found
-}
-
-// asciiFoldEqual reports whether a equals b under ASCII case folding.
-func asciiFoldEqual(a []byte, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if x == y {
-			continue
-		}
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // maxEchoedInput bounds the input quoted in parse errors.

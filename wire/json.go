@@ -166,21 +166,27 @@ func AppendRFC3339(dst []byte, sec int64, nsec int32) []byte {
 		byte('0'+rem/36000), byte('0'+rem/3600%10), ':',
 		byte('0'+rem%3600/600), byte('0'+rem%3600/60%10), ':',
 		byte('0'+rem%60/10), byte('0'+rem%10))
-	if nsec != 0 {
-		var frac [10]byte
-		frac[0] = '.'
-		n := nsec
-		for i := 9; i >= 1; i-- {
-			frac[i] = byte('0' + n%10)
-			n /= 10
-		}
-		end := 10
-		for frac[end-1] == '0' {
-			end--
-		}
-		dst = append(dst, frac[:end]...)
+	return append(appendFraction(dst, nsec), 'Z')
+}
+
+// appendFraction appends ".ddddddddd" for nsec nanoseconds with trailing zeros removed, or
+// nothing when nsec is 0 (Go's RFC3339Nano rule).
+func appendFraction(dst []byte, nsec int32) []byte {
+	if nsec == 0 {
+		return dst
 	}
-	return append(dst, 'Z')
+	var frac [10]byte
+	frac[0] = '.'
+	n := nsec
+	for i := 9; i >= 1; i-- {
+		frac[i] = byte('0' + n%10)
+		n /= 10
+	}
+	end := 10
+	for frac[end-1] == '0' {
+		end--
+	}
+	return append(dst, frac[:end]...)
 }
 
 // civil converts days since 1970-01-01 to a proleptic Gregorian date

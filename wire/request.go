@@ -259,6 +259,7 @@ func visitFields(v *fastjson.Value, names []string, out []field) {
 	})
 }
 
+// equalFoldASCII reports whether a equals b under ASCII case folding (request keys, §0).
 func equalFoldASCII(a []byte, b string) bool {
 	if len(a) != len(b) {
 		return false

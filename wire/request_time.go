@@ -36,7 +36,7 @@ func ParseRFC3339[T string | []byte](s T) (sec int64, nsec int32, ok bool) {
 	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
 		return 0, 0, false
 	}
-	if month < 1 || month > 12 || day < 1 || day > daysInMonth(month, year) ||
+	if month < 1 || month > 12 || day < 1 || day > DaysInMonth(month, year) ||
 		hour > 23 || minute > 59 || second > 59 {
 		return 0, 0, false
 	}
@@ -75,7 +75,7 @@ func ParseRFC3339[T string | []byte](s T) (sec int64, nsec int32, ok bool) {
 	default:
 		return 0, 0, false
 	}
-	sec = daysFromCivil(int64(year), int64(month), int64(day))*86400 +
+	sec = DaysFromCivil(int64(year), int64(month), int64(day))*86400 +
 		int64(hour*3600+minute*60+second) - offset
 	return sec, nsec, true
 }
@@ -119,7 +119,8 @@ func digits4(a, b, c, d byte) (int, bool) {
 
 func isLeap(y int) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
 
-func daysInMonth(m, y int) int {
+// DaysInMonth returns the number of days of month m (1–12) in year y.
+func DaysInMonth(m, y int) int {
 	switch m {
 	case 2:
 		if isLeap(y) {
@@ -132,9 +133,9 @@ func daysInMonth(m, y int) int {
 	return 31
 }
 
-// daysFromCivil returns the days since 1970-01-01 of a proleptic Gregorian date
+// DaysFromCivil returns the days since 1970-01-01 of a proleptic Gregorian date
 // (Howard Hinnant's days_from_civil; the inverse of civil in json.go).
-func daysFromCivil(y, m, d int64) int64 {
+func DaysFromCivil(y, m, d int64) int64 {
 	if m <= 2 {
 		y--
 	}

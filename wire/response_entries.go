@@ -87,19 +87,5 @@ func (enc *EntryEncoder) appendTS(dst []byte, ns int64) []byte {
 	h, mi, s := rem/3600, rem%3600/60, rem%60
 	dst = append(dst, enc.date[:]...)
 	dst = append(dst, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10))
-	if nsec != 0 {
-		var frac [10]byte
-		frac[0] = '.'
-		n := nsec
-		for i := 9; i >= 1; i-- {
-			frac[i] = byte('0' + n%10)
-			n /= 10
-		}
-		end := 10
-		for frac[end-1] == '0' {
-			end--
-		}
-		dst = append(dst, frac[:end]...)
-	}
-	return append(dst, 'Z')
+	return append(appendFraction(dst, int32(nsec)), 'Z')
 }

@@ -1,6 +1,10 @@
 package extract
 
-import "time"
+import (
+	"time"
+
+	"github.com/sluicehq/sluice/wire"
+)
 
 // Syslog holds the fields of one syslog message, parsed in place by ParseSyslog. Byte fields
 // point into the parsed data and are nil when the field is absent or the NILVALUE "-".
@@ -247,10 +251,10 @@ func yearless(mon, day, hh, mm, ss int, ref int64) int64 {
 	year := time.Unix(0, ref).UTC().Year()
 	at := func(y int) int64 {
 		d := day
-		if n := daysIn(mon, y); d > n {
+		if n := wire.DaysInMonth(mon, y); d > n {
 			d = n
 		}
-		return (daysFromCivil(int64(y), int64(mon), int64(d))*86400 + int64(hh*3600+mm*60+ss)) * 1e9
+		return (wire.DaysFromCivil(int64(y), int64(mon), int64(d))*86400 + int64(hh*3600+mm*60+ss)) * 1e9
 	}
 	ts := at(year)
 	if ts > ref+int64(24*time.Hour) {

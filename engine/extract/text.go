@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strconv"
 	"unsafe"
+
+	"github.com/sluicehq/sluice/wire"
 )
 
 // ParseInt parses a decimal integer with an optional sign ("-42", "+7", "0"). It rejects empty
@@ -243,74 +245,21 @@ func parseIPv6(b []byte) (netip.Addr, bool) {
 	return netip.AddrFrom16(ip), true
 }
 
-// ParseRFC3339 parses an RFC 3339 timestamp ("2024-05-01T10:00:01.5Z",
-// "2024-05-01 10:00:01+02:00", lower-case t and z accepted) into Unix nanoseconds without
-// allocating. Fractions may have up to nine digits.
+// ParseRFC3339 parses b, which must be exactly one RFC 3339 time (a space may stand for the
+// "T", as RFC 3339 §5.6 allows), and returns it as Unix nanoseconds. It is wire.ParseRFC3339
+// with the space form added, and allocates nothing.
 func ParseRFC3339(b []byte) (int64, bool) {
-	if len(b) < 20 || b[4] != '-' || b[7] != '-' || b[13] != ':' || b[16] != ':' {
+	var buf [40]byte
+	if len(b) > 10 && b[10] == ' ' && len(b) <= len(buf) {
+		n := copy(buf[:], b)
+		buf[10] = 'T'
+		b = buf[:n]
+	}
+	sec, nsec, ok := wire.ParseRFC3339(b)
+	if !ok || sec > math.MaxInt64/1_000_000_000-1 || sec < math.MinInt64/1_000_000_000+1 {
 		return 0, false
 	}
-	if c := b[10]; c != 'T' && c != 't' && c != ' ' {
-		return 0, false
-	}
-	year, ok1 := digitsN(b[0:4])
-	mon, ok2 := digitsN(b[5:7])
-	day, ok3 := digitsN(b[8:10])
-	hh, ok4 := digitsN(b[11:13])
-	mm, ok5 := digitsN(b[14:16])
-	ss, ok6 := digitsN(b[17:19])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mon < 1 || mon > 12 || day < 1 ||
-		day > daysIn(mon, year) || hh > 23 || mm > 59 || ss > 60 {
-		return 0, false
-	}
-	i := 19
-	var nsec int64
-	if i < len(b) && b[i] == '.' {
-		i++
-		n := 0
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			if n < 9 {
-				nsec = nsec*10 + int64(b[i]-'0')
-			}
-			n++
-			i++
-		}
-		if n == 0 {
-			return 0, false
-		}
-		for ; n < 9; n++ {
-			nsec *= 10
-		}
-	}
-	if i >= len(b) {
-		return 0, false
-	}
-	var off int64
-	switch b[i] {
-	case 'Z', 'z':
-		i++
-	case '+', '-':
-		if len(b)-i != 6 || b[i+3] != ':' {
-			return 0, false
-		}
-		oh, ok1 := digitsN(b[i+1 : i+3])
-		om, ok2 := digitsN(b[i+4 : i+6])
-		if !ok1 || !ok2 || oh > 23 || om > 59 {
-			return 0, false
-		}
-		off = int64(oh*3600 + om*60)
-		if b[i] == '-' {
-			off = -off
-		}
-		i += 6
-	default:
-		return 0, false
-	}
-	if i != len(b) {
-		return 0, false
-	}
-	sec := daysFromCivil(int64(year), int64(mon), int64(day))*86400 + int64(hh*3600+mm*60+ss) - off
-	return sec*1e9 + nsec, true
+	return sec*1e9 + int64(nsec), true
 }
 
 func digitsN(b []byte) (int, bool) {
@@ -322,34 +271,4 @@ func digitsN(b []byte) (int, bool) {
 		n = n*10 + int(c-'0')
 	}
 	return n, true
-}
-
-func daysIn(mon, year int) int {
-	switch mon {
-	case 2:
-		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
-}
-
-// daysFromCivil returns the days since 1970-01-01 of a proleptic Gregorian date
-// (Howard Hinnant's days_from_civil).
-func daysFromCivil(y, m, d int64) int64 {
-	if m <= 2 {
-		y--
-	}
-	era := y / 400
-	if y < 0 && y%400 != 0 {
-		era--
-	}
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return era*146097 + doe - 719468
 }
