@@ -83,6 +83,9 @@ func BenchmarkTextBlock1000EncodingJSON(b *testing.B) {
 	for b.Loop() {
 		out, _ = json.Marshal(&r)
 	}
+	if len(out) == 0 {
+		b.Fatal("encoding/json wrote nothing")
+	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(entries)), "ns/entry")
 }
 

@@ -4,7 +4,6 @@ package render
 
 import (
 	"context"
-	"fmt"
 	"testing"
 
 	"github.com/sluicehq/sluice/wire"
@@ -107,6 +106,6 @@ func TestStreamAllocs(t *testing.T) {
 		if allocs > 3 {
 			t.Errorf("%d entries: %v allocations per stream of %d blocks", n, allocs, n/100+1)
 		}
-		t.Log(fmt.Sprintf("%d blocks: %v allocations per stream", n/100+1, allocs))
+		t.Logf("%d blocks: %v allocations per stream", n/100+1, allocs)
 	}
 }

@@ -23,7 +23,6 @@ type chartState struct {
 	order    []int32          // slices sorted by TS ascending
 	dirty    bool
 	name     []byte
-	parts    [][]byte
 }
 
 func (c *chartState) init() {

@@ -37,7 +37,6 @@ type Result struct {
 	hasLast  bool
 	enc      wire.EntryEncoder
 	rowEVs   []*wire.EV // table scratch: the row's value per column
-	textBuf  []byte     // scratch for value texts
 
 	count    atomic.Uint64 // entries that entered the renderer
 	order    atomic.Uint32 // orderDesc|orderAsc while the stored results are in that time order

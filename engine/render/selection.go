@@ -20,14 +20,6 @@ type selection struct {
 
 var posPool = sync.Pool{New: func() any { s := make([]int64, 0, 256); return &s }}
 
-// len returns the number of selected items.
-func (s *selection) len() int64 {
-	if s.explicit {
-		return int64(len(s.pos))
-	}
-	return s.hi - s.lo
-}
-
 // each calls fn for every maximal run [from, to) of consecutive selected items.
 func (s *selection) each(_ *view, fn func(from, to int64)) {
 	if !s.explicit {

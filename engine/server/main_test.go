@@ -280,12 +280,19 @@ func (r *raw) write(b ...[]byte) {
 func (r *raw) read() ws.Frame {
 	r.t.Helper()
 	r.c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	f, err := ws.ReadFrame(r.br)
+	h, err := ws.ReadHeader(r.br)
 	if err != nil {
 		r.t.Fatalf("raw read: %v", err)
 	}
-	if f.Header.Masked {
+	if h.Masked {
 		r.t.Fatal("server frame is masked")
+	}
+	if h.Length > 64<<20 {
+		r.t.Fatalf("raw read: frame of %d bytes", h.Length)
+	}
+	f := ws.Frame{Header: h, Payload: make([]byte, h.Length)}
+	if _, err := io.ReadFull(r.br, f.Payload); err != nil {
+		r.t.Fatalf("raw read payload: %v", err)
 	}
 	return f
 }

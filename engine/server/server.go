@@ -3,7 +3,6 @@ package server
 import (
 	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -217,5 +216,3 @@ func (s *Server) sweep() {
 		clear(batch)
 	}
 }
-
-func durString(d time.Duration) string { return strconv.FormatInt(int64(d), 10) }

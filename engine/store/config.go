@@ -189,7 +189,7 @@ func validName(name string) error {
 		}
 	}
 	if name == "." || name == ".." {
-		return errors.New("name may not be . or ..")
+		return errors.New(`name may not be "." or ".."`)
 	}
 	return nil
 }

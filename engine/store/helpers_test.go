@@ -6,7 +6,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"math"
 	"net/netip"
 	"slices"
 	"sync"
@@ -134,13 +133,6 @@ func sameSet(t testing.TB, what string, got, want []rec) {
 			t.Fatalf("%s: entry %d: got %+v, want %+v", what, i, got[i], want[i])
 		}
 	}
-}
-
-var everything = ScanQuery{Start: 0, End: math.MaxInt64}
-
-func allTags(s *Store) []uint16 {
-	ids, _ := s.MatchTags([]string{"*"})
-	return ids
 }
 
 func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
