@@ -14,12 +14,14 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/valyala/fastjson"
 )
 
 // searchClient is a minimal search-socket client (PROTOCOL.md §3) in lockstep, as the Gravwell
 // Go client works: one request, then the reply on the same channel.
 type searchClient struct {
 	conn    *websocket.Conn
+	parser  fastjson.Parser // for incoming messages; values are valid until the next read
 	debug   *os.File
 	debugMu sync.Mutex
 	channel string
@@ -115,8 +117,9 @@ type envelope struct {
 	Data json.RawMessage `json:"data"`
 }
 
-// next reads messages until one arrives on channel and returns its data.
-func (c *searchClient) next(channel string, timeout time.Duration) ([]byte, error) {
+// nextValue reads messages until one arrives on channel and returns its parsed data. The value
+// is valid until the next read.
+func (c *searchClient) nextValue(channel string, timeout time.Duration) (*fastjson.Value, error) {
 	for {
 		c.conn.SetReadDeadline(time.Now().Add(timeout))
 		_, b, err := c.conn.ReadMessage()
@@ -124,14 +127,28 @@ func (c *searchClient) next(channel string, timeout time.Duration) ([]byte, erro
 			return nil, err
 		}
 		c.logMsg("<", b)
-		var env envelope
-		if err := json.Unmarshal(b, &env); err != nil {
+		v, err := c.parser.ParseBytes(b)
+		if err != nil {
 			return nil, fmt.Errorf("server sent a message that is not JSON: %w", err)
 		}
-		if env.Type == channel {
-			return env.Data, nil
+		if string(v.GetStringBytes("type")) == channel {
+			data := v.Get("data")
+			if data == nil {
+				return nil, fmt.Errorf("message on %q has no data", channel)
+			}
+			return data, nil
 		}
 	}
+}
+
+// next is nextValue returning the data as JSON bytes, for small replies decoded with
+// encoding/json.
+func (c *searchClient) next(channel string, timeout time.Duration) ([]byte, error) {
+	v, err := c.nextValue(channel, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return v.MarshalTo(nil), nil
 }
 
 // openSearch connects, negotiates, launches query over [start, end) and acknowledges it.
@@ -178,26 +195,29 @@ func openSearch(ctx context.Context, g *globalFlags, query string, start, end ti
 	return c, nil
 }
 
-// request sends one render request and returns its reply, failing on RESP_ERROR.
-func (c *searchClient) request(req map[string]any) ([]byte, error) {
+// requestValue sends one render request and returns its parsed reply, failing on RESP_ERROR.
+// The value is valid until the next read.
+func (c *searchClient) requestValue(req map[string]any) (*fastjson.Value, error) {
 	if err := c.send(c.channel, req); err != nil {
 		return nil, err
 	}
-	data, err := c.next(c.channel, 60*time.Second)
+	v, err := c.nextValue(c.channel, 60*time.Second)
 	if err != nil {
 		return nil, err
 	}
-	var base struct {
-		ID    uint32
-		Error string
+	if msg := v.GetStringBytes("Error"); len(msg) > 0 {
+		return nil, errors.New(string(msg))
 	}
-	if err := json.Unmarshal(data, &base); err != nil {
+	return v, nil
+}
+
+// request is requestValue returning the reply as JSON bytes.
+func (c *searchClient) request(req map[string]any) ([]byte, error) {
+	v, err := c.requestValue(req)
+	if err != nil {
 		return nil, err
 	}
-	if base.Error != "" {
-		return nil, errors.New(base.Error)
-	}
-	return data, nil
+	return v.MarshalTo(nil), nil
 }
 
 // waitFinished polls REQ_ENTRY_COUNT until the search has finished, calling progress with the

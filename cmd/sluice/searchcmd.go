@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/valyala/fastjson"
 	"golang.org/x/term"
+
+	"github.com/sluicehq/sluice/wire"
 )
 
 // searchFlags are the flags shared by search, stream and stats-of.
@@ -109,11 +112,11 @@ func runSearch(ctx context.Context, g *globalFlags, args []string) error {
 		if *limit > 0 && int(last-first) > *limit-printed {
 			last = first + uint64(*limit-printed)
 		}
-		data, err := c.request(map[string]any{"ID": 16, "EntryRange": map[string]any{"First": first, "Last": last}})
+		v, err := c.requestValue(map[string]any{"ID": 16, "EntryRange": map[string]any{"First": first, "Last": last}})
 		if err != nil {
 			return err
 		}
-		n, more, err := w.write(data)
+		n, more, err := w.write(v)
 		if err != nil {
 			return err
 		}
@@ -150,17 +153,12 @@ func runStream(ctx context.Context, g *globalFlags, args []string) error {
 	defer out.Flush()
 	tty := isTerminal(os.Stderr)
 	began := time.Now()
-	var p fastjson.Parser
 	var total, bytes int
 	var line []byte
 	for {
-		data, err := c.next(c.channel, 5*time.Minute)
+		v, err := c.nextValue(c.channel, 5*time.Minute)
 		if err != nil {
 			return err
-		}
-		v, err := p.ParseBytes(data)
-		if err != nil {
-			return fmt.Errorf("bad streaming block: %w", err)
 		}
 		if id := v.GetUint("ID"); id != 17 {
 			return fmt.Errorf("stream failed: %s", v.GetStringBytes("Error"))
@@ -168,8 +166,7 @@ func runStream(ctx context.Context, g *globalFlags, args []string) error {
 		entries := v.Get("Entries")
 		if arr, err := entries.Array(); err == nil {
 			for _, e := range arr {
-				line = e.MarshalTo(line[:0])
-				line = append(line, '\n')
+				line = append(e.MarshalTo(line[:0]), '\n')
 				bytes += len(line)
 				out.Write(line)
 			}
@@ -259,6 +256,11 @@ type resultWriter struct {
 	tw       *tabwriter.Writer
 	csv      *csv.Writer
 	header   bool
+	columns  []string       // table columns
+	cells    []string       // scratch: one row
+	tags     map[int]string // tag number → name
+	data     []byte         // scratch: decoded entry data
+	line     []byte         // scratch: one output line
 }
 
 func newResultWriter(out io.Writer, format, renderer string) *resultWriter {
@@ -282,87 +284,97 @@ func (w *resultWriter) row(cells []string) {
 }
 
 // write prints one page and returns how many results it held and whether more remain.
-func (w *resultWriter) write(data []byte) (int, bool, error) {
-	var r struct {
-		AdditionalEntries bool
-		Tags              map[string]uint16
-		Entries           json.RawMessage
-	}
-	if err := json.Unmarshal(data, &r); err != nil {
-		return 0, false, err
-	}
+func (w *resultWriter) write(v *fastjson.Value) (int, bool, error) {
+	more := v.GetBool("AdditionalEntries")
+	entries := v.Get("Entries")
 	switch w.renderer {
 	case "table":
-		var t struct {
-			Columns []string
-			Rows    []struct {
-				TS  string
-				Row []string
-			}
-		}
-		if err := json.Unmarshal(r.Entries, &t); err != nil {
-			return 0, false, err
-		}
 		if !w.header {
 			w.header = true
+			for _, c := range entries.GetArray("Columns") {
+				w.columns = append(w.columns, string(c.GetStringBytes()))
+			}
 			if w.format != "ndjson" {
-				w.row(t.Columns)
+				w.row(w.columns)
 			}
 		}
-		for _, row := range t.Rows {
+		rows := entries.GetArray("Rows")
+		for _, row := range rows {
+			w.cells = w.cells[:0]
+			for _, c := range row.GetArray("Row") {
+				w.cells = append(w.cells, string(c.GetStringBytes()))
+			}
 			if w.format == "ndjson" {
-				obj := map[string]string{}
-				for i, c := range t.Columns {
-					if i < len(row.Row) {
-						obj[c] = row.Row[i]
+				w.line = append(w.line[:0], '{')
+				for i, c := range w.columns {
+					if i > 0 {
+						w.line = append(w.line, ',')
 					}
+					w.line = wire.AppendString(w.line, c)
+					w.line = append(w.line, ':')
+					cell := ""
+					if i < len(w.cells) {
+						cell = w.cells[i]
+					}
+					w.line = wire.AppendString(w.line, cell)
 				}
-				b, _ := json.Marshal(obj)
-				fmt.Fprintf(w.out, "%s\n", b)
+				w.line = append(w.line, '}', '\n')
+				w.out.Write(w.line)
 			} else {
-				w.row(row.Row)
+				w.row(w.cells)
 			}
 		}
-		return len(t.Rows), r.AdditionalEntries, nil
+		return len(rows), more, nil
 	case "text", "raw", "hex", "pcap":
-		var entries []struct {
-			TS         string
-			SRC        string
-			Tag        uint16
-			Data       []byte
-			Enumerated []struct{ Name, ValueStr string }
-		}
-		if err := json.Unmarshal(r.Entries, &entries); err != nil {
-			return 0, false, err
-		}
-		names := map[uint16]string{}
-		for n, id := range r.Tags {
-			names[id] = n
+		if w.tags == nil {
+			w.tags = map[int]string{}
+			v.Get("Tags").GetObject().Visit(func(k []byte, n *fastjson.Value) { w.tags[n.GetInt()] = string(k) })
 		}
 		if !w.header && w.format != "ndjson" {
 			w.header = true
 			w.row([]string{"TS", "SRC", "TAG", "DATA"})
 		}
-		for _, e := range entries {
-			if w.format == "ndjson" {
-				ev := map[string]string{}
-				for _, p := range e.Enumerated {
-					ev[p.Name] = p.ValueStr
+		arr := entries.GetArray()
+		for _, e := range arr {
+			var err error
+			w.data, err = base64.StdEncoding.AppendDecode(w.data[:0], e.GetStringBytes("Data"))
+			if err != nil {
+				return 0, false, fmt.Errorf("entry Data is not base64: %w", err)
+			}
+			ts, src, tag := e.GetStringBytes("TS"), e.GetStringBytes("SRC"), w.tags[e.GetInt("Tag")]
+			if w.format != "ndjson" {
+				data := string(w.data)
+				if w.format == "table" {
+					q := strconv.Quote(data)
+					data = q[1 : len(q)-1]
 				}
-				b, _ := json.Marshal(map[string]any{"TS": e.TS, "SRC": e.SRC, "Tag": names[e.Tag], "Data": string(e.Data), "Enumerated": ev})
-				fmt.Fprintf(w.out, "%s\n", b)
+				w.row([]string{string(ts), string(src), tag, data})
 				continue
 			}
-			data := string(e.Data)
-			if w.format == "table" {
-				data = strconv.Quote(data)
-				data = data[1 : len(data)-1]
+			w.line = append(w.line[:0], `{"TS":`...)
+			w.line = wire.AppendString(w.line, ts)
+			w.line = append(w.line, `,"SRC":`...)
+			w.line = wire.AppendString(w.line, src)
+			w.line = append(w.line, `,"Tag":`...)
+			w.line = wire.AppendString(w.line, tag)
+			w.line = append(w.line, `,"Data":`...)
+			w.line = wire.AppendString(w.line, w.data)
+			w.line = append(w.line, `,"Enumerated":{`...)
+			for i, ev := range e.GetArray("Enumerated") {
+				if i > 0 {
+					w.line = append(w.line, ',')
+				}
+				w.line = wire.AppendString(w.line, ev.GetStringBytes("Name"))
+				w.line = append(w.line, ':')
+				w.line = wire.AppendString(w.line, ev.GetStringBytes("ValueStr"))
 			}
-			w.row([]string{e.TS, e.SRC, names[e.Tag], data})
+			w.line = append(w.line, '}', '}', '\n')
+			w.out.Write(w.line)
 		}
-		return len(entries), r.AdditionalEntries, nil
+		return len(arr), more, nil
 	default: // chart, gauge, numbercard: one JSON document
-		fmt.Fprintf(w.out, "%s\n", r.Entries)
+		w.line = append(entries.MarshalTo(w.line[:0]), '\n')
+		w.out.Write(w.line)
 		return 0, false, nil
 	}
 }
