@@ -24,6 +24,15 @@ type globalFlags struct {
 	Server string // base URL, http(s):// or ws(s)://
 	Token  string // sent as Authorization: Bearer and as the websocket protocol
 	Debug  string // file that receives every JSON message sent and received
+	// Stdout receives the search, stream and stats-of results; nil means os.Stdout.
+	Stdout io.Writer
+}
+
+func (g *globalFlags) stdout() io.Writer {
+	if g.Stdout == nil {
+		return os.Stdout
+	}
+	return g.Stdout
 }
 
 var commands = map[string]func(context.Context, *globalFlags, []string) error{

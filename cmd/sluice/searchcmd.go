@@ -102,7 +102,7 @@ func runSearch(ctx context.Context, g *globalFlags, args []string) error {
 	if tty {
 		fmt.Fprint(os.Stderr, "\r\033[K")
 	}
-	out := bufio.NewWriterSize(os.Stdout, 1<<16)
+	out := bufio.NewWriterSize(g.stdout(), 1<<16)
 	defer out.Flush()
 	w := newResultWriter(out, *format, c.launch.RenderModule)
 	var first uint64
@@ -149,7 +149,7 @@ func runStream(ctx context.Context, g *globalFlags, args []string) error {
 	if err := c.send(c.channel, map[string]any{"ID": 17}); err != nil {
 		return err
 	}
-	out := bufio.NewWriterSize(os.Stdout, 1<<20)
+	out := bufio.NewWriterSize(g.stdout(), 1<<20)
 	defer out.Flush()
 	tty := isTerminal(os.Stderr)
 	began := time.Now()
@@ -233,7 +233,7 @@ func runStatsOf(ctx context.Context, g *globalFlags, args []string) error {
 	if err := json.Unmarshal(data, &r); err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(g.stdout(), 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CHUNK START\tMODULE\tIN\tOUT\tIN BYTES\tOUT BYTES\tDURATION")
 	for _, set := range r.Stats.Set {
 		if len(set.Stats) == 0 {
