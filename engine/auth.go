@@ -25,6 +25,7 @@ func requireToken(tokens []string, h http.Handler) http.Handler {
 			}
 		}
 		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("WWW-Authenticate", `Bearer realm="sluice"`) // RFC 9110 §15.5.2
 		w.WriteHeader(http.StatusUnauthorized)
 		w.Write([]byte(`{"Error":"missing or invalid token: send Authorization: Bearer TOKEN or Gravwell-Token"}` + "\n"))
 	})

@@ -101,6 +101,7 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, status int, reas
 	h := w.Header()
 	if status == http.StatusUnauthorized {
 		h.Set("Content-Type", "application/json")
+		h.Set("WWW-Authenticate", `Bearer realm="sluice"`) // RFC 9110 §15.5.2
 		w.WriteHeader(status)
 		b := wire.GetBuffer()
 		b.B = append(b.B[:0], `{"Error":`...)

@@ -51,6 +51,9 @@ func TestUpgradeRefusals(t *testing.T) {
 		if json.Unmarshal(b, &body) != nil || body.Error == "" {
 			t.Fatalf("401 body %q", b)
 		}
+		if resp.Header.Get("WWW-Authenticate") == "" {
+			t.Fatal("401 without WWW-Authenticate (RFC 9110 §15.5.2)")
+		}
 	}
 	// Bad origin: 403.
 	if _, resp, err := try(http.Header{"Gravwell-Token": {"tok1"}, "Origin": {"https://evil.example.com"}}); err == nil || resp.StatusCode != 403 {
