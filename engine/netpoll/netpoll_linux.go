@@ -193,6 +193,9 @@ func (l *epollLoop) poll() {
 				// EAGAIN may not have queued its bytes yet, and this edge is the only one.
 				c.flush()
 			}
+			if ev.Events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+				c.hup.Store(true) // before schedule, so the worker that reads sees it
+			}
 			if ev.Events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
 				l.schedule(c)
 			}
@@ -256,9 +259,11 @@ func (l *epollLoop) serve(c *fdConn, buf []byte) {
 			n, err := unix.Read(c.fd, buf)
 			if err == nil && n > 0 {
 				c.h.OnRead(c, buf[:n])
-				if n < len(buf) {
+				if n < len(buf) && !c.hup.Load() {
 					// A short read drained the socket (epoll(7)): the next byte to arrive
-					// raises a new edge.
+					// raises a new edge. NOTE: not once the peer has half-closed: a FIN that
+					// arrived with the last bytes shares their edge and raises no new one, so
+					// the worker reads on until read returns 0 (EOF).
 					drained = true
 					break
 				}
@@ -322,6 +327,7 @@ type fdConn struct {
 	pre   []byte // bytes to deliver before the first read (worker only)
 
 	sched    atomic.Int32
+	hup      atomic.Bool // the peer hung up or half-closed (EPOLLRDHUP/EPOLLHUP/EPOLLERR seen)
 	aborted  atomic.Bool
 	abortErr error // under mu
 	dead     bool  // under mu: the descriptor is closed

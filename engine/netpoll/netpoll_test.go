@@ -297,3 +297,24 @@ func TestManyConnsAndPollerClose(t *testing.T) {
 		t.Fatalf("Add after Close = %v", err)
 	}
 }
+
+// TestCloseRightAfterData is the old Go client's pattern: last message, then close at once.
+// The FIN shares the data's edge, so a worker that stopped at a short read would never see
+// the end of the connection (found by engine's TestLifecycleAbruptCloseDetaches).
+func TestCloseRightAfterData(t *testing.T) {
+	modes(t, func(t *testing.T, portable bool) {
+		p := newPoller(t, Config{Portable: portable, Workers: 2})
+		for i := 0; i < 50; i++ {
+			e := newEcho()
+			e.noWrite = true
+			_, cli := pair(t, p, e, nil)
+			cli.Write([]byte("last message"))
+			cli.Close()
+			select {
+			case <-e.closed:
+			case <-time.After(3 * time.Second):
+				t.Fatalf("round %d: no OnClose after data then FIN", i)
+			}
+		}
+	})
+}
