@@ -8,6 +8,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gobwas/ws"
+
+	"github.com/sluicehq/sluice/engine/render"
 	"github.com/sluicehq/sluice/engine/search"
 	"github.com/sluicehq/sluice/engine/server"
 	"github.com/sluicehq/sluice/wire"
@@ -167,6 +170,10 @@ func (ss *searchService) launch(sess *server.Session, req *wire.StartSearchReque
 	// Register the channel now so requests that arrive right behind the acknowledgement are
 	// queued in order rather than dropped (§3.4).
 	sess.AddChannel(name)
+	// A launch discarded before its acknowledgement (AckTimeout, or deleted over REST) is
+	// forgotten with its channel and queued requests: a late acknowledgement naming it is then
+	// ignored like any unknown one (§3.4).
+	s.OnDelete(func() { st.forgetPending(sess, name, s) })
 	q := s.Query
 	resp := wire.StartSearchResponse{
 		RawQuery: req.SearchString, SearchString: q.Effective(), RenderModule: q.Renderer,
@@ -178,6 +185,21 @@ func (ss *searchService) launch(sess *server.Session, req *wire.StartSearchReque
 		GIDs: req.GIDs, Global: req.Global,
 	}
 	ss.send(sess, "search", func(dst []byte) []byte { return wire.AppendStartSearchResponse(dst, &resp) })
+}
+
+// forgetPending drops the launch on channel name if it is still awaiting its acknowledgement
+// and is search s.
+func (st *searchSession) forgetPending(sess *server.Session, name string, s *search.Search) {
+	st.mu.Lock()
+	mine := st.pending[name] == s
+	if mine {
+		delete(st.pending, name)
+		delete(st.queued, name)
+	}
+	st.mu.Unlock()
+	if mine {
+		sess.RemoveChannel(name)
+	}
 }
 
 func (ss *searchService) ack(sess *server.Session, ok bool, name string) {
@@ -241,9 +263,24 @@ func (ss *searchService) output(sess *server.Session, name string, data []byte) 
 	st.mu.Unlock()
 	if o == nil {
 		if pending { // queued, not dropped, until the acknowledgement (§3.4)
+			limit := ss.m.Config().MaxQueuedBytes
 			st.mu.Lock()
-			st.queued[name] = append(st.queued[name], append([]byte(nil), data...))
+			q := st.queued[name]
+			size := len(data)
+			for _, r := range q {
+				size += len(r)
+			}
+			full := size > limit
+			if !full {
+				st.queued[name] = append(q, append([]byte(nil), data...))
+			}
 			st.mu.Unlock()
+			if full {
+				ss.log.Info("search socket closed: limit reached", "session", sess.ID(), "channel", name,
+					"limit", "MaxQueuedBytes", "value", limit)
+				sess.Close(ws.StatusPolicyViolation, "MaxQueuedBytes="+strconv.Itoa(limit)+
+					" reached by requests on "+name+" before its acknowledgement")
+			}
 		}
 		return
 	}
@@ -298,6 +335,13 @@ func (ss *searchService) startStream(sess *server.Session, o *output, req *wire.
 			}
 			return ss.send(sess, o.name, fill)
 		})
+		if errors.Is(err, render.ErrReleased) && ctx.Err() == nil {
+			// The search was deleted under the stream: no terminator will come, so say why
+			// instead of leaving the client waiting for one (§1.6, §4.4).
+			err = ss.send(sess, o.name, func(dst []byte) []byte {
+				return o.s.Result.AppendError(dst, req, "search has been deleted")
+			})
+		}
 		if err != nil && !errors.Is(err, context.Canceled) {
 			ss.log.Debug("stream ended", "session", sess.ID(), "channel", o.name, "err", err)
 		}

@@ -22,7 +22,7 @@ type ManagerConfig struct {
 	MaxSearchesPerClient int           // live searches launched by one client; default 32
 	Grace                time.Duration // how long an abandoned foreground search lingers; default 5s
 	AckTimeout           time.Duration // launch without acknowledgement is discarded; default 30s
-	BackgroundRetention  time.Duration // background searches expire after this; 0 keeps them
+	BackgroundRetention  time.Duration // a background search without consumers is deleted after this; 0 keeps it
 	RenderLimit          int64         // render store bytes per search; default 1 GiB
 	StreamBlock          int           // REQ_STREAMING block size; default 1000
 	MaxPage              int           // REQ_GET_ENTRIES clamp; default 10000
@@ -30,6 +30,11 @@ type ManagerConfig struct {
 	FullResolution       bool          // allow FullResolutionStats launches
 	PreviewWindow        time.Duration // how far back a preview without times looks; default 7 days
 	Logger               *slog.Logger
+
+	// MaxQueuedBytes bounds the bytes of the requests a client may send on a launch's output
+	// channel before acknowledging it (they are held and answered after the acknowledgement,
+	// PROTOCOL.md §3.4); a request past it closes the socket with 1008. Default 1 MiB.
+	MaxQueuedBytes int
 }
 
 func (c *ManagerConfig) defaults() {
@@ -44,6 +49,9 @@ func (c *ManagerConfig) defaults() {
 	}
 	if c.AckTimeout <= 0 {
 		c.AckTimeout = 30 * time.Second
+	}
+	if c.MaxQueuedBytes <= 0 {
+		c.MaxQueuedBytes = 1 << 20
 	}
 	if c.RenderLimit <= 0 {
 		c.RenderLimit = 1 << 30
@@ -134,6 +142,10 @@ type Search struct {
 	deleted  bool
 	consumer int
 	timer    *time.Timer
+	// timerGen identifies the current timer: a timer whose callback finds another generation
+	// was superseded (stopped too late) and does nothing.
+	timerGen uint64
+	onDelete []func()
 	state    string
 }
 
@@ -248,12 +260,10 @@ func (m *Manager) Launch(req LaunchRequest) (*Search, error) {
 	m.searches[s.ID] = s
 	m.perClient[s.Client]++
 	s.timer = time.AfterFunc(m.cfg.AckTimeout, func() {
-		s.mu.Lock()
-		acked := s.acked
-		s.mu.Unlock()
-		if !acked {
+		// The check and the deletion happen under one hold of s.mu, so an acknowledgement
+		// racing with the timer either wins or finds the search deleted.
+		if m.deleteIf(s, func() bool { return !s.acked }) {
 			m.cfg.Logger.Info("search discarded: no acknowledgement", "search", s.ID, "timeout", m.cfg.AckTimeout)
-			m.delete(s)
 		}
 	})
 	return s, nil
@@ -269,6 +279,9 @@ func (m *Manager) newResult(s *Search, renderer string, args, names []string, id
 		Limit: m.cfg.RenderLimit, StreamBlock: m.cfg.StreamBlock, MaxPage: m.cfg.MaxPage,
 		Ring: s.Ring, Modules: moduleNames(mods), Explore: m.explore,
 		Start: s.RangeStart.UnixNano(), End: s.RangeEnd.UnixNano(),
+		// SetCount is clamped to the bucket cap (PROTOCOL.md §4.5.13); with no cap
+		// (MaxBuckets < 0) the render default bounds the reply.
+		MaxSetCount: max(m.cfg.MaxBuckets, 0),
 	})
 }
 
@@ -347,32 +360,54 @@ func (m *Manager) Attach(id string) (*Search, error) {
 	s.consumer++
 	if s.timer != nil && s.acked {
 		s.timer.Stop() // a pending grace-period deletion is called off
+		s.timerGen++   // even when its callback is already waiting for s.mu
 	}
 	return s, nil
 }
 
 // Detach removes one consumer. A foreground search with no consumers left is deleted after the
-// grace period unless somebody attaches meanwhile (PROTOCOL.md §3.8).
+// grace period unless somebody attaches meanwhile (PROTOCOL.md §3.8); a background one after
+// BackgroundRetention, when that is set (§3.7). Embedded searches stay until deleted.
 func (s *Search) Detach() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.consumer > 0 {
 		s.consumer--
 	}
-	if s.consumer > 0 || s.Background || s.deleted {
+	if s.consumer > 0 || s.deleted {
 		return
+	}
+	after := s.m.cfg.Grace
+	if s.Background {
+		if s.Embedded || s.m.cfg.BackgroundRetention <= 0 {
+			return
+		}
+		after = s.m.cfg.BackgroundRetention
 	}
 	if s.timer != nil {
 		s.timer.Stop()
 	}
-	s.timer = time.AfterFunc(s.m.cfg.Grace, func() {
-		s.mu.Lock()
-		idle := s.consumer == 0
-		s.mu.Unlock()
-		if idle {
-			s.m.delete(s)
-		}
+	s.timerGen++
+	gen := s.timerGen
+	s.timer = time.AfterFunc(after, func() {
+		// Checked under the same hold of s.mu that marks the search deleted: an Attach
+		// cannot slip in between and be handed a search that is about to go.
+		s.m.deleteIf(s, func() bool { return s.consumer == 0 && s.timerGen == gen })
 	})
+}
+
+// OnDelete registers fn to run once when the search is deleted (at once when it already
+// is). fn runs in the deleting goroutine after the results are released and must not call
+// back into the search's deletion.
+func (s *Search) OnDelete(fn func()) {
+	s.mu.Lock()
+	if !s.deleted {
+		s.onDelete = append(s.onDelete, fn)
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	fn()
 }
 
 // Consumers returns the number of attached consumers.
@@ -401,11 +436,15 @@ func (m *Manager) Delete(id string) error {
 	return nil
 }
 
-func (m *Manager) delete(s *Search) {
+func (m *Manager) delete(s *Search) { m.deleteIf(s, nil) }
+
+// deleteIf deletes s when cond (evaluated under s.mu; nil means always) holds and s is not
+// deleted yet, and reports whether it did.
+func (m *Manager) deleteIf(s *Search, cond func() bool) bool {
 	s.mu.Lock()
-	if s.deleted {
+	if s.deleted || (cond != nil && !cond()) {
 		s.mu.Unlock()
-		return
+		return false
 	}
 	s.deleted = true
 	s.state = "deleted"
@@ -413,6 +452,8 @@ func (m *Manager) delete(s *Search) {
 		s.timer.Stop()
 	}
 	cancel := s.cancel
+	hooks := s.onDelete
+	s.onDelete = nil
 	s.mu.Unlock()
 	if cancel != nil {
 		cancel()
@@ -426,6 +467,10 @@ func (m *Manager) delete(s *Search) {
 	}
 	m.mu.Unlock()
 	s.Result.Release()
+	for _, fn := range hooks {
+		fn()
+	}
+	return true
 }
 
 // Get returns the live search with the given ID.
