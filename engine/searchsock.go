@@ -19,8 +19,9 @@ import (
 // searchService serves the search socket (PROTOCOL.md §3): the base channels PONG, parse,
 // search and attach, and one output channel per search consumer answering render requests.
 type searchService struct {
-	m   *search.Manager
-	log *slog.Logger
+	m       *search.Manager
+	log     *slog.Logger
+	metrics *engineMetrics
 }
 
 func newSearchService(m *search.Manager, log *slog.Logger) *searchService {
@@ -156,8 +157,14 @@ func (ss *searchService) launch(sess *server.Session, req *wire.StartSearchReque
 		Name: req.Name, Metadata: req.Metadata, GIDs: req.GIDs, Global: req.Global, UID: 1,
 		Client: sess.ID(), FullResolutionStats: req.FullResolutionStats, LaunchMethod: req.LaunchInfo.Method,
 	})
+	ss.metrics.launches.WithLabelValues(launchOutcome(err)).Inc()
 	if err != nil {
-		ss.log.Debug("search launch refused", "session", sess.ID(), "err", err)
+		var le *search.LimitError
+		if errors.As(err, &le) {
+			ss.log.Warn("search launch refused: limit reached", "field", le.Field, "limit", le.Limit, "session", sess.ID())
+		} else {
+			ss.log.Debug("search launch refused", "session", sess.ID(), "err", err)
+		}
 		ss.launchError(sess, err.Error())
 		return
 	}

@@ -31,6 +31,7 @@ type settings struct {
 	MaxSearchesPerClient int      `json:"max_searches_per_client"` // SLUICE_MAX_SEARCHES_PER_CLIENT
 	MaxSearches          int      `json:"max_searches"`            // SLUICE_MAX_SEARCHES
 	RenderStoreLimitMB   int64    `json:"render_store_limit_mb"`   // SLUICE_RENDER_STORE_LIMIT_MB
+	MemoryBudgetMB       int64    `json:"memory_budget_mb"`        // SLUICE_MEMORY_BUDGET_MB
 	StreamBlock          int      `json:"stream_block"`            // SLUICE_STREAM_BLOCK
 	FullResolutionStats  bool     `json:"full_resolution_stats"`   // SLUICE_FULL_RESOLUTION_STATS
 	PingPeriod           duration `json:"ping_period"`             // SLUICE_PING_PERIOD
@@ -167,11 +168,15 @@ func applyEnv(s *settings, env func(string) (string, bool)) error {
 	num("SLUICE_MAX_ENTRY_SIZE", &s.MaxEntrySize)
 	num("SLUICE_MAX_SEARCHES_PER_CLIENT", &s.MaxSearchesPerClient)
 	num("SLUICE_MAX_SEARCHES", &s.MaxSearches)
-	var mb int
-	if _, ok := env("SLUICE_RENDER_STORE_LIMIT_MB"); ok {
-		num("SLUICE_RENDER_STORE_LIMIT_MB", &mb)
-		s.RenderStoreLimitMB = int64(mb)
+	num64 := func(name string, dst *int64) {
+		if _, ok := env(name); ok {
+			var n int
+			num(name, &n)
+			*dst = int64(n)
+		}
 	}
+	num64("SLUICE_RENDER_STORE_LIMIT_MB", &s.RenderStoreLimitMB)
+	num64("SLUICE_MEMORY_BUDGET_MB", &s.MemoryBudgetMB)
 	num("SLUICE_STREAM_BLOCK", &s.StreamBlock)
 	boolean("SLUICE_FULL_RESOLUTION_STATS", &s.FullResolutionStats)
 	dur("SLUICE_PING_PERIOD", &s.PingPeriod)

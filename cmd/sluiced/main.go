@@ -106,6 +106,7 @@ func engineConfig(s settings, logger *slog.Logger) engine.Config {
 	cfg.Search.MaxSearchesPerClient = s.MaxSearchesPerClient
 	cfg.Search.MaxSearches = s.MaxSearches
 	cfg.Search.RenderLimit = s.RenderStoreLimitMB << 20
+	cfg.Search.MemoryBudget = s.MemoryBudgetMB << 20
 	cfg.Search.StreamBlock = s.StreamBlock
 	cfg.Search.FullResolution = s.FullResolutionStats
 	cfg.Stats.IndexerAddr = s.IndexerAddr

@@ -124,6 +124,12 @@ func (r *Result) Renderer() string { return r.spec.Renderer }
 // Count returns the number of entries that have entered the renderer.
 func (r *Result) Count() uint64 { return r.count.Load() }
 
+// OverLimit reports whether the render store reached its limit and dropped results (§5.12).
+func (r *Result) OverLimit() bool { return r.over.Load() }
+
+// Limit returns the render store's limit in bytes.
+func (r *Result) Limit() int64 { return r.spec.Limit }
+
 // Finished reports whether Finish has been called.
 func (r *Result) Finished() bool { return r.finished.Load() }
 

@@ -24,12 +24,16 @@ type ManagerConfig struct {
 	AckTimeout           time.Duration // launch without acknowledgement is discarded; default 30s
 	BackgroundRetention  time.Duration // a background search without consumers is deleted after this; 0 keeps it
 	RenderLimit          int64         // render store bytes per search; default 1 GiB
-	StreamBlock          int           // REQ_STREAMING block size; default 1000
-	MaxPage              int           // REQ_GET_ENTRIES clamp; default 10000
-	MaxBuckets           int           // stats base-bucket cap; default 65536
-	FullResolution       bool          // allow FullResolutionStats launches
-	PreviewWindow        time.Duration // how far back a preview without times looks; default 7 days
-	Logger               *slog.Logger
+	// MemoryBudget bounds the render-store bytes of all live searches together; default 4 GiB.
+	// A launch while it is used up is refused (LimitError "MemoryBudget"), and a new search's
+	// own limit is capped at what remains, so it goes OverLimit rather than past the budget.
+	MemoryBudget   int64
+	StreamBlock    int           // REQ_STREAMING block size; default 1000
+	MaxPage        int           // REQ_GET_ENTRIES clamp; default 10000
+	MaxBuckets     int           // stats base-bucket cap; default 65536
+	FullResolution bool          // allow FullResolutionStats launches
+	PreviewWindow  time.Duration // how far back a preview without times looks; default 7 days
+	Logger         *slog.Logger
 
 	// MaxQueuedBytes bounds the bytes of the requests a client may send on a launch's output
 	// channel before acknowledging it (they are held and answered after the acknowledgement,
@@ -56,6 +60,9 @@ func (c *ManagerConfig) defaults() {
 	if c.RenderLimit <= 0 {
 		c.RenderLimit = 1 << 30
 	}
+	if c.MemoryBudget <= 0 {
+		c.MemoryBudget = 4 << 30
+	}
 	if c.StreamBlock <= 0 {
 		c.StreamBlock = wire.StreamBlockSize
 	}
@@ -77,12 +84,15 @@ func (c *ManagerConfig) defaults() {
 // ManagerConfig field.
 type LimitError struct {
 	Field string
-	Limit int
+	Limit int64
 }
 
 func (e *LimitError) Error() string {
 	return fmt.Sprintf("search: limit %s=%d reached", e.Field, e.Limit)
 }
+
+// ErrRange is wrapped by every error about a launch's time range.
+var ErrRange = errors.New("invalid search range")
 
 // ErrNotFound is returned for a search ID that no live search has.
 var ErrNotFound = errors.New("search: not found")
@@ -193,10 +203,10 @@ func (m *Manager) admit(client uint64) error {
 		return errors.New("search: manager is closed")
 	}
 	if len(m.searches) >= m.cfg.MaxSearches {
-		return &LimitError{Field: "MaxSearches", Limit: m.cfg.MaxSearches}
+		return &LimitError{Field: "MaxSearches", Limit: int64(m.cfg.MaxSearches)}
 	}
 	if client != 0 && m.perClient[client] >= m.cfg.MaxSearchesPerClient {
-		return &LimitError{Field: "MaxSearchesPerClient", Limit: m.cfg.MaxSearchesPerClient}
+		return &LimitError{Field: "MaxSearchesPerClient", Limit: int64(m.cfg.MaxSearchesPerClient)}
 	}
 	return nil
 }
@@ -220,13 +230,13 @@ func (m *Manager) Launch(req LaunchRequest) (*Search, error) {
 	start, end := req.Start, req.End
 	if start.IsZero() || end.IsZero() {
 		if !req.Preview {
-			return nil, errors.New("invalid search range: SearchStart and SearchEnd are required unless Preview is set")
+			return nil, fmt.Errorf("%w: SearchStart and SearchEnd are required unless Preview is set", ErrRange)
 		}
 		end = time.Now().UTC()
 		start = end.Add(-m.cfg.PreviewWindow)
 	}
 	if !end.After(start) {
-		return nil, fmt.Errorf("invalid search range: end %s is before start %s",
+		return nil, fmt.Errorf("%w: end %s is before start %s", ErrRange,
 			end.UTC().Format(time.RFC3339Nano), start.UTC().Format(time.RFC3339Nano))
 	}
 	if m.src == nil || m.tags == nil {
@@ -243,7 +253,11 @@ func (m *Manager) Launch(req LaunchRequest) (*Search, error) {
 	mods := q.StatsModules()
 	s.Ring = stats.NewRing(stats.RingConfig{Start: s.RangeStart.UnixNano(), End: s.RangeEnd.UnixNano(),
 		Modules: len(mods), MaxBuckets: maxBuckets, MinWidth: q.Window})
-	res, err := m.newResult(s, q.Renderer, q.RendererArgs, names, ids, mods)
+	used := m.MemoryUsed()
+	if used >= m.cfg.MemoryBudget {
+		return nil, &LimitError{Field: "MemoryBudget", Limit: m.cfg.MemoryBudget}
+	}
+	res, err := m.newResult(s, q.Renderer, q.RendererArgs, names, ids, mods, min(m.cfg.RenderLimit, m.cfg.MemoryBudget-used))
 	if err != nil {
 		return nil, err
 	}
@@ -269,14 +283,42 @@ func (m *Manager) Launch(req LaunchRequest) (*Search, error) {
 	return s, nil
 }
 
-func (m *Manager) newResult(s *Search, renderer string, args, names []string, ids []uint16, mods []ModuleInfo) (*render.Result, error) {
+// MemoryUsed returns the render-store bytes (entries and index) held by all live searches; a
+// search that reached its limit counts as its whole limit.
+func (m *Manager) MemoryUsed() int64 {
+	m.mu.Lock()
+	all := make([]*Search, 0, len(m.searches))
+	for _, s := range m.searches {
+		all = append(all, s)
+	}
+	m.mu.Unlock()
+	var n int64
+	for _, s := range all {
+		if s.Result.OverLimit() {
+			n += s.Result.Limit() // full: it holds all it may
+			continue
+		}
+		si := s.Result.Info()
+		n += si.StoreSize + si.IndexSize
+	}
+	return n
+}
+
+// Len returns the number of live searches.
+func (m *Manager) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.searches)
+}
+
+func (m *Manager) newResult(s *Search, renderer string, args, names []string, ids []uint16, mods []ModuleInfo, limit int64) (*render.Result, error) {
 	tagIndex := make(map[uint16]uint16, len(ids))
 	for i, id := range ids {
 		tagIndex[id] = uint16(i)
 	}
 	return render.NewResult(render.Spec{
 		Renderer: renderer, Args: args, TagNames: names, TagIndex: tagIndex,
-		Limit: m.cfg.RenderLimit, StreamBlock: m.cfg.StreamBlock, MaxPage: m.cfg.MaxPage,
+		Limit: limit, StreamBlock: m.cfg.StreamBlock, MaxPage: m.cfg.MaxPage,
 		Ring: s.Ring, Modules: moduleNames(mods), Explore: m.explore,
 		Start: s.RangeStart.UnixNano(), End: s.RangeEnd.UnixNano(),
 		// SetCount is clamped to the bucket cap (PROTOCOL.md §4.5.13); with no cap

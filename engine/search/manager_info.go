@@ -71,7 +71,7 @@ func (m *Manager) Embed(spec EmbedSpec) (*Search, error) {
 		return nil, err
 	}
 	if !spec.End.After(spec.Start) {
-		return nil, fmt.Errorf("invalid search range: end %s is not after start %s", spec.End, spec.Start)
+		return nil, fmt.Errorf("%w: end %s is not after start %s", ErrRange, spec.End, spec.Start)
 	}
 	if len(spec.Tags) == 0 {
 		return nil, errors.New("search: an embedded search needs at least one tag")
@@ -90,7 +90,7 @@ func (m *Manager) Embed(spec EmbedSpec) (*Search, error) {
 		done: make(chan struct{}), state: "running", acked: true, started: true}
 	s.Ring = stats.NewRing(stats.RingConfig{Start: s.RangeStart.UnixNano(), End: s.RangeEnd.UnixNano(),
 		Modules: len(mods), MaxBuckets: m.cfg.MaxBuckets})
-	if s.Result, err = m.newResult(s, q.Renderer, q.RendererArgs, spec.Tags, ids, mods); err != nil {
+	if s.Result, err = m.newResult(s, q.Renderer, q.RendererArgs, spec.Tags, ids, mods, m.cfg.RenderLimit); err != nil {
 		return nil, err
 	}
 	s.fillInfo(q, LaunchRequest{Query: spec.Query, Background: true, Name: spec.Name, LaunchMethod: "script"}, mods)

@@ -1,0 +1,59 @@
+package engine
+
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sluicehq/sluice/engine/search"
+)
+
+// engineMetrics are the engine's own Prometheus series; the websocket server registers its
+// connection, message and limit series itself.
+type engineMetrics struct {
+	launches *prometheus.CounterVec // by outcome: ok, or the reason a launch was refused
+}
+
+func newEngineMetrics(e *Engine, reg prometheus.Registerer) *engineMetrics {
+	m := &engineMetrics{
+		launches: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_search_launches_total",
+			Help: "Search launches by outcome: ok, or the refusal reason (a limit's config field, parse, range, other)."},
+			[]string{"outcome"}),
+	}
+	reg.MustRegister(m.launches,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sluice_searches_live",
+			Help: "Live searches (pending, running, finished or background)."},
+			func() float64 { return float64(e.manager.Len()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sluice_render_store_bytes",
+			Help: "Render-store bytes held by all live searches, against Search.MemoryBudget."},
+			func() float64 { return float64(e.manager.MemoryUsed()) }),
+	)
+	if e.store != nil {
+		reg.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "sluice_ingested_entries_total",
+				Help: "Entries stored since the store was opened."},
+				func() float64 { return float64(e.store.IngestCounters().TotalCount) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "sluice_ingested_bytes_total",
+				Help: "Entry bytes stored since the store was opened."},
+				func() float64 { return float64(e.store.IngestCounters().TotalSize) }),
+		)
+	}
+	return m
+}
+
+// launchOutcome names the outcome of a launch for sluice_search_launches_total.
+func launchOutcome(err error) string {
+	var le *search.LimitError
+	var pe *search.ParseError
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &le):
+		return le.Field
+	case errors.As(err, &pe):
+		return "parse"
+	case errors.Is(err, search.ErrRange):
+		return "range"
+	}
+	return "other"
+}
