@@ -6,7 +6,7 @@ LISTEN   ?= 127.0.0.1:8080
 BENCHCOUNT ?= 6
 BENCHTIME  ?= 1s
 
-.PHONY: run build test vet lint fuzz bench bench-load clean
+.PHONY: run build test vet lint fuzz bench bench-load bench-report clean
 
 ## run: build and start the server on loopback with a local store and demo data
 run: build
@@ -46,6 +46,10 @@ bench:
 ## bench-load: the load generators against a fresh server and the baseline, a few minutes on 2 cores
 bench-load: build
 	bash bench/load.sh
+
+## bench-report: suites with -count, load generators against fresh servers, then BENCHMARKS.md (~10 min on 2 cores)
+bench-report:
+	bash bench/report.sh
 
 clean:
 	rm -rf bin

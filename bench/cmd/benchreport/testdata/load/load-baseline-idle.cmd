@@ -1,0 +1,1 @@
+./bin/sluice-load idle -addr 127.0.0.1:18082 -n 50 -duration 3s

@@ -1,0 +1,1 @@
+./bin/sluice-load stream -addr 127.0.0.1:38829 -pid 407 -m 1 -min-duration 5s -query tag=\* -start 2026-11-20T21:50:17Z -end 2026-11-21T23:00:18Z -out bench/results/load-sluice-stream-1-r2.json  # server: SLUICE_PING_PERIOD=2s SLUICE_SYS_STATS_PERIOD=2s ./bin/sluiced -listen 127.0.0.1:0 -data /tmp/tmp.yCweV0O7MK -log-level info -demo=true -demo-count 200000
