@@ -2,6 +2,7 @@ package engine
 
 import (
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -22,6 +23,7 @@ type statsService struct {
 	mu   sync.RWMutex
 	subs [2]map[string]map[*server.Session]struct{} // [documented][type]
 	last [2]map[string]*server.Shared               // latest packet per shape and type
+	snap []*server.Session                          // publish's reused snapshot of one set
 }
 
 func newStatsService(hub *collect.Hub, log *slog.Logger) *statsService {
@@ -125,15 +127,44 @@ func (s *statsService) publish(p collect.Packet) {
 		}
 		m.Retain()
 		s.last[doc][p.Type] = m
-		s.mu.Unlock()
-
-		s.mu.RLock()
+		s.snap = s.snap[:0]
 		for sess := range s.subs[doc][p.Type] {
+			s.snap = append(s.snap, sess)
+		}
+		s.mu.Unlock()
+		s.broadcast(m, s.snap)
+		m.Release()
+	}
+}
+
+// broadcastChunk is the fewest sessions worth a goroutine of their own.
+const broadcastChunk = 256
+
+// broadcast sends m to every session, the writes spread over one goroutine per CPU: each send
+// is a write syscall on its own socket, so on N CPUs the fan-out takes about 1/N of the time a
+// single writer would (the kernel floor of BENCHMARKS.md is one writer).
+func (s *statsService) broadcast(m *server.Shared, sessions []*server.Session) {
+	workers := min(runtime.GOMAXPROCS(0), (len(sessions)+broadcastChunk-1)/broadcastChunk)
+	send := func(part []*server.Session) {
+		for _, sess := range part {
 			if err := sess.SendShared(m); err != nil {
 				s.log.Debug("stats subscriber dropped", "session", sess.ID(), "err", err)
 			}
 		}
-		s.mu.RUnlock()
-		m.Release()
 	}
+	if workers <= 1 {
+		send(sessions)
+		return
+	}
+	var wg sync.WaitGroup
+	per := (len(sessions) + workers - 1) / workers
+	for lo := 0; lo < len(sessions); lo += per {
+		part := sessions[lo:min(lo+per, len(sessions))]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			send(part)
+		}()
+	}
+	wg.Wait()
 }

@@ -31,11 +31,15 @@ func NewShared(payload []byte) *Shared {
 	b := wire.GetBuffer()
 	b.B = append(b.B[:0], room[:]...)
 	b.B = append(b.B, payload...)
-	m := &Shared{plain: b, size: len(payload)}
+	m := sharedPool.Get().(*Shared)
+	m.plain, m.size = b, len(payload)
 	m.start = frameInPlace(b.B, wire.HeaderRoom, ws.OpText, false)
 	m.refs.Store(1)
 	return m
 }
+
+// sharedPool recycles Shared structs, so a broadcast allocates nothing in steady state.
+var sharedPool = sync.Pool{New: func() any { return new(Shared) }}
 
 // Retain adds a reference, for a holder that keeps m beyond the current call (for example the
 // latest packet of a type, sent to each new subscriber). Pair it with Release.
@@ -50,11 +54,11 @@ func (m *Shared) Release() {
 	switch n := m.refs.Add(-1); {
 	case n == 0:
 		wire.PutBuffer(m.plain)
-		m.plain = nil
 		if m.comp != nil {
 			wire.PutBuffer(m.comp)
-			m.comp = nil
 		}
+		*m = Shared{} // nothing references m now: the last send has written its bytes
+		sharedPool.Put(m)
 	case n < 0:
 		panic("BUG: server: Shared released more often than referenced")
 	}
