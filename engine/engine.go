@@ -115,8 +115,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.hub = collect.NewHub(e.hubConfig())
 	e.stats = newStatsService(e.hub, cfg.Logger)
-	ss := newSearchService(e.manager, cfg.Logger)
-	ss.metrics = newEngineMetrics(e, cfg.Registry)
+	ss := newSearchService(e.manager, cfg.Logger, newEngineMetrics(e, cfg.Registry))
 
 	for _, p := range []string{"/api/ws/search", "/ws/search"} {
 		srv.Handle(p, ss)

@@ -24,8 +24,8 @@ type searchService struct {
 	metrics *engineMetrics
 }
 
-func newSearchService(m *search.Manager, log *slog.Logger) *searchService {
-	return &searchService{m: m, log: log}
+func newSearchService(m *search.Manager, log *slog.Logger, metrics *engineMetrics) *searchService {
+	return &searchService{m: m, log: log, metrics: metrics}
 }
 
 // searchSession is the per-socket state of the search socket.
