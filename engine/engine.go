@@ -183,6 +183,10 @@ func (e *Engine) SeedDemo(ctx context.Context, count int) (int, error) {
 	if _, _, ok := e.store.TimeBounds(); ok {
 		return 0, nil
 	}
+	if count <= 0 {
+		count = demo.DefaultCount
+	}
+	e.log.Info("empty store: seeding the demo data set (tags syslog, weblog, netflow; -demo=false turns this off)", "entries", count)
 	n := 0
 	err := demo.Generate(demo.Config{Now: time.Now(), Count: count, TagID: e.store.TagID}, func(batch []wire.Entry) error {
 		if err := ctx.Err(); err != nil {
