@@ -3,6 +3,7 @@ package engine
 import (
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -20,20 +21,16 @@ type statsService struct {
 	hub *collect.Hub
 	log *slog.Logger
 
-	mu   sync.RWMutex
-	subs [2]map[string]map[*server.Session]struct{} // [documented][type]
-	last [2]map[string]*server.Shared               // latest packet per shape and type
-	snap []*server.Session                          // publish's reused snapshot of one set
+	mu   sync.Mutex
+	subs [2]map[*server.Session]uint8       // [documented] session → bit i set: subscribed to statsTypes[i]
+	last [2][len(statsTypes)]*server.Shared // latest packet per shape and type
+	snap []*server.Session                  // publish's reused snapshot of one type's subscribers
 }
 
 func newStatsService(hub *collect.Hub, log *slog.Logger) *statsService {
 	s := &statsService{hub: hub, log: log}
 	for i := range s.subs {
-		s.subs[i] = map[string]map[*server.Session]struct{}{}
-		s.last[i] = map[string]*server.Shared{}
-		for _, t := range statsTypes {
-			s.subs[i][t] = map[*server.Session]struct{}{}
-		}
+		s.subs[i] = map[*server.Session]uint8{}
 	}
 	return s
 }
@@ -60,14 +57,20 @@ func payloadFor(p collect.Packet, documented int) []byte {
 }
 
 // Open sends sysDesc first (always, when subscribed), then one packet of every subscribed
-// periodic type, then adds the session to the broadcast sets.
+// periodic type, then adds the session to the broadcast set.
 func (ep *statsEndpoint) Open(sess *server.Session, subs []string) {
 	s := ep.s
-	want := map[string]bool{}
-	for _, t := range subs {
-		want[t] = true
+	var mask uint8
+	desc := false
+	for _, name := range subs {
+		desc = desc || name == "sysDesc"
+		for i, t := range statsTypes {
+			if name == t {
+				mask |= 1 << i
+			}
+		}
 	}
-	if want["sysDesc"] {
+	if desc {
 		m := server.NewShared(payloadFor(s.hub.SysDesc(), ep.documented))
 		err := sess.SendShared(m)
 		m.Release()
@@ -75,20 +78,11 @@ func (ep *statsEndpoint) Open(sess *server.Session, subs []string) {
 			return
 		}
 	}
-	now := time.Now()
-	for _, t := range statsTypes {
-		if !want[t] {
+	for i := range statsTypes {
+		if mask&(1<<i) == 0 {
 			continue
 		}
-		s.mu.RLock()
-		m := s.last[ep.documented][t]
-		if m != nil {
-			m.Retain()
-		}
-		s.mu.RUnlock()
-		if m == nil {
-			m = server.NewShared(payloadFor(s.hub.Build(t, now), ep.documented))
-		}
+		m := s.latest(ep.documented, i)
 		err := sess.SendShared(m)
 		m.Release()
 		if err != nil {
@@ -96,40 +90,60 @@ func (ep *statsEndpoint) Open(sess *server.Session, subs []string) {
 		}
 	}
 	s.mu.Lock()
-	for _, t := range statsTypes {
-		if want[t] {
-			s.subs[ep.documented][t][sess] = struct{}{}
-		}
-	}
+	s.subs[ep.documented][sess] = mask
 	s.mu.Unlock()
+}
+
+// latest returns the newest packet of statsTypes[i] in one shape, with a reference for the
+// caller. Before the type's first broadcast it is built once, on demand, and kept for the
+// subscribers that follow, so a crowd connecting at start costs one encoding, not one each.
+func (s *statsService) latest(doc, i int) *server.Shared {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.last[doc][i]; m != nil {
+		m.Retain()
+		return m
+	}
+	p := s.hub.Build(statsTypes[i], time.Now())
+	for d := range s.last {
+		s.last[d][i] = server.NewShared(payloadFor(p, d)) // the cache's reference
+	}
+	m := s.last[doc][i]
+	m.Retain()
+	return m
 }
 
 // Message ignores client messages: the stats socket is server-push only (§1.7).
 func (ep *statsEndpoint) Message(*server.Session, string, []byte) {}
 
-// Closed removes the session from every broadcast set.
+// Closed removes the session from the broadcast set.
 func (ep *statsEndpoint) Closed(sess *server.Session) {
 	s := ep.s
 	s.mu.Lock()
-	for _, t := range statsTypes {
-		delete(s.subs[ep.documented][t], sess)
-	}
+	delete(s.subs[ep.documented], sess)
 	s.mu.Unlock()
 }
 
-// publish frames a hub packet once per shape and sends it to every subscriber.
+// publish frames a hub packet once per shape and sends it to every subscriber of its type.
+// It runs on the hub's goroutine only.
 func (s *statsService) publish(p collect.Packet) {
-	for doc := 0; doc < 2; doc++ {
+	i := slices.Index(statsTypes[:], p.Type)
+	if i < 0 {
+		return
+	}
+	for doc := range s.last {
 		m := server.NewShared(payloadFor(p, doc))
 		s.mu.Lock()
-		if old := s.last[doc][p.Type]; old != nil {
+		if old := s.last[doc][i]; old != nil {
 			old.Release()
 		}
-		m.Retain()
-		s.last[doc][p.Type] = m
+		m.Retain() // the cache's reference
+		s.last[doc][i] = m
 		s.snap = s.snap[:0]
-		for sess := range s.subs[doc][p.Type] {
-			s.snap = append(s.snap, sess)
+		for sess, mask := range s.subs[doc] {
+			if mask&(1<<i) != 0 {
+				s.snap = append(s.snap, sess)
+			}
 		}
 		s.mu.Unlock()
 		s.broadcast(m, s.snap)

@@ -75,10 +75,24 @@ func ParseSubs(p *fastjson.Parser, msg []byte, dst []string) ([]string, error) {
 			}
 		}
 		if !dup {
-			dst = append(dst, string(b))
+			dst = append(dst, internSub(b))
 		}
 	}
 	return dst, nil
+}
+
+// knownSubs are the channel names real clients send (PROTOCOL.md §1.4). Parsed names equal to
+// one of them share its string, so a thousand idle subscribers do not hold a thousand copies.
+var knownSubs = [...]string{"PONG", "parse", "search", "attach",
+	"ping", "sysDesc", "sysStats", "idxStats", "igstStats"}
+
+func internSub(b []byte) string {
+	for _, k := range knownSubs {
+		if string(b) == k {
+			return k
+		}
+	}
+	return string(b)
 }
 
 // AppendSubsACK appends the negotiation success reply {"Resp":"ACK"} (PROTOCOL.md §1.4).

@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -100,7 +101,12 @@ func (l *epollLoop) add(nc net.Conn, h Handler, pre []byte) (Conn, bool, error) 
 		unix.Close(fd)
 		return nil, true, &net.OpError{Op: "set nonblock", Err: err}
 	}
-	c := &fdConn{l: l, fd: fd, h: h, raddr: raddr, pre: pre, gen: l.gen.Add(1)}
+	c := &fdConn{l: l, fd: fd, h: h, pre: pre, gen: l.gen.Add(1)}
+	if ta, ok := raddr.(*net.TCPAddr); ok {
+		c.raddr = ta.AddrPort() // inline: the accepted conn's *TCPAddr is not kept alive
+	} else {
+		c.other = raddr
+	}
 	c.active.Store(Now())
 	h.OnOpen(c)
 	l.mu.Lock() // publishes c (and what OnOpen stored) to the epoll loop
@@ -323,8 +329,9 @@ type fdConn struct {
 	fd    int
 	gen   uint32
 	h     Handler
-	raddr net.Addr
-	pre   []byte // bytes to deliver before the first read (worker only)
+	raddr netip.AddrPort // the peer of a TCP connection
+	other net.Addr       // the peer of any other kind of connection
+	pre   []byte         // bytes to deliver before the first read (worker only)
 
 	sched    atomic.Int32
 	hup      atomic.Bool // the peer hung up or half-closed (EPOLLRDHUP/EPOLLHUP/EPOLLERR seen)
@@ -333,10 +340,16 @@ type fdConn struct {
 	dead     bool  // under mu: the descriptor is closed
 }
 
-func (c *fdConn) RemoteAddr() net.Addr { return c.raddr }
-func (c *fdConn) Polled() bool         { return true }
-func (c *fdConn) Buffered() int        { return int(c.queued.Load()) }
-func (c *fdConn) LastActive() int64    { return c.active.Load() }
+// RemoteAddr returns the peer's address; for TCP it is built on each call (logging only).
+func (c *fdConn) RemoteAddr() net.Addr {
+	if c.other != nil {
+		return c.other
+	}
+	return net.TCPAddrFromAddrPort(c.raddr)
+}
+func (c *fdConn) Polled() bool      { return true }
+func (c *fdConn) Buffered() int     { return int(c.queued.Load()) }
+func (c *fdConn) LastActive() int64 { return c.active.Load() }
 
 func (c *fdConn) WaitBuffered(ctx context.Context, n int) error { return c.waitBuffered(ctx, n) }
 

@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/gobwas/ws"
@@ -31,6 +32,12 @@ func offlineSession(tb testing.TB) (*Session, *nopSvc) {
 	names := []string{"PONG", "search1"}
 	s.chans.Store(&names)
 	return s, svc
+}
+
+// broadcastPayload is the ~1 KB message of the broadcast benchmarks: an envelope whose data
+// is a 1000-byte string.
+func broadcastPayload() []byte {
+	return []byte(`{"type":"x","data":"` + strings.Repeat("x", 1000) + `"}`)
 }
 
 // drain reads and discards everything from c until it closes.

@@ -38,7 +38,7 @@ type Server struct {
 	poller *netpoll.Poller
 	logs   logLimiter
 
-	routes atomic.Pointer[map[string]Service]
+	routes atomic.Pointer[map[string]route]
 	rmu    sync.Mutex // serialises Handle
 
 	tokens     [][]byte
@@ -83,7 +83,7 @@ func New(cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*Server, e
 		sweepStop: make(chan struct{}),
 		sweepDone: make(chan struct{}),
 	}
-	empty := map[string]Service{}
+	empty := map[string]route{}
 	s.routes.Store(&empty)
 	for _, t := range cfg.Tokens {
 		if t != "" {
@@ -112,12 +112,19 @@ func (s *Server) Handle(path string, svc Service) {
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
 	old := *s.routes.Load()
-	next := make(map[string]Service, len(old)+1)
+	next := make(map[string]route, len(old)+1)
 	for k, v := range old {
 		next[k] = v
 	}
-	next[path] = svc
+	next[path] = route{svc: svc, path: path}
 	s.routes.Store(&next)
+}
+
+// route is a registered endpoint. Sessions keep its path string rather than the request's,
+// which would keep the whole request line alive for as long as the connection lasts.
+type route struct {
+	svc  Service
+	path string
 }
 
 // Stats returns a snapshot of the server's counters.

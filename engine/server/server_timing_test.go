@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"net"
+	"strconv"
 	"testing"
 	"time"
 
@@ -73,12 +74,22 @@ func BenchmarkSend1KB(b *testing.B) {
 	}
 }
 
-// BenchmarkSendShared broadcasts one 1 KB message to 100 connected sessions per op.
+// broadcastSizes are the session counts of BenchmarkSendShared and BenchmarkKernelFloor.
+var broadcastSizes = []int{100, 1000}
+
+// BenchmarkSendShared broadcasts one 1 KB message to n connected sessions per op (a stats
+// broadcast: one Shared, one SendShared per session, from one goroutine), for n in
+// broadcastSizes. Each client drains its socket on its own goroutine in this process.
 func BenchmarkSendShared(b *testing.B) {
-	const n = 100
+	for _, n := range broadcastSizes {
+		b.Run(strconv.Itoa(n), func(b *testing.B) { benchSendShared(b, n) })
+	}
+}
+
+func benchSendShared(b *testing.B, n int) {
 	e := newEnv(b, Config{MaxBacklogBytes: 64 << 20})
-	var sessions []*Session
-	for i := 0; i < n; i++ {
+	sessions := make([]*Session, 0, n)
+	for range n {
 		r := e.rawDial(b, nil, nil)
 		r.write(text(`{"Subs":["x"]}`))
 		r.readText()
@@ -86,7 +97,7 @@ func BenchmarkSendShared(b *testing.B) {
 		go drain(r.c)
 		sessions = append(sessions, e.svc.waitOpen(b))
 	}
-	payload := []byte(`{"type":"x","data":"` + string(bytes.Repeat([]byte("x"), 1000)) + `"}`)
+	payload := broadcastPayload()
 	b.ReportAllocs()
 	b.SetBytes(int64(len(payload) * n))
 	for b.Loop() {
@@ -103,17 +114,23 @@ func BenchmarkSendShared(b *testing.B) {
 	}
 }
 
-// BenchmarkKernelFloor100 writes the same 1 KB frame to 100 loopback sockets with plain
-// net.Conn writes: the floor BenchmarkSendShared is measured against.
-func BenchmarkKernelFloor100(b *testing.B) {
-	const n = 100
+// BenchmarkKernelFloor writes the same 1 KB frame to n loopback sockets with plain net.Conn
+// writes, for n in broadcastSizes: the floor BenchmarkSendShared is measured against, with
+// the readers draining in this process as there.
+func BenchmarkKernelFloor(b *testing.B) {
+	for _, n := range broadcastSizes {
+		b.Run(strconv.Itoa(n), func(b *testing.B) { benchKernelFloor(b, n) })
+	}
+}
+
+func benchKernelFloor(b *testing.B, n int) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer ln.Close()
-	var conns []net.Conn
-	for i := 0; i < n; i++ {
+	conns := make([]net.Conn, 0, n)
+	for range n {
 		c, err := net.Dial("tcp", ln.Addr().String())
 		if err != nil {
 			b.Fatal(err)
@@ -127,7 +144,7 @@ func BenchmarkKernelFloor100(b *testing.B) {
 		defer s.Close()
 		conns = append(conns, s)
 	}
-	payload := []byte(`{"type":"x","data":"` + string(bytes.Repeat([]byte("x"), 1000)) + `"}`)
+	payload := broadcastPayload()
 	msg := append(make([]byte, wire.HeaderRoom), payload...)
 	start := frameInPlace(msg, wire.HeaderRoom, ws.OpText, false)
 	b.ReportAllocs()

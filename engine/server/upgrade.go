@@ -22,7 +22,8 @@ const handshakeTimeout = 5 * time.Second
 // configured 401 with body {"Error":"<reason>"}; MaxConns reached or server closing 503.
 // A malformed handshake (bad key or version) is answered by gobwas/ws with 400 or 426.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	svc := (*s.routes.Load())[r.URL.Path]
+	rt := (*s.routes.Load())[r.URL.Path]
+	svc := rt.svc
 	if svc == nil {
 		s.refuse(w, r, http.StatusNotFound, "not_found", "server: no websocket endpoint at "+strconv.Quote(r.URL.Path))
 		return
@@ -75,7 +76,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b, _ := rw.Reader.Peek(rw.Reader.Buffered())
 		pre = bytes.Clone(b)
 	}
-	sess := s.newSession(svc, r.URL.Path, deflate)
+	sess := s.newSession(svc, rt.path, deflate)
 	s.m.connsTotal.Add(1)
 	if deflate {
 		s.m.deflateSessions.Add(1)
