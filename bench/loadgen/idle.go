@@ -74,8 +74,30 @@ type IdleResult struct {
 	Jitter            Summary       `json:"jitter"`
 	Disconnected      int           `json:"disconnected"`
 	ClientCPU         time.Duration `json:"client_cpu_ns"`
-	Notes             []string      `json:"notes,omitempty"`
+	// ServerCPU is the server's user+system CPU between the start and the end of the
+	// measuring window (/proc/PID/stat, clock-tick resolution); 0 when the process is unknown.
+	ServerCPU time.Duration `json:"server_cpu_ns,omitempty"`
+	// Begun counts the broadcasts of the measured type that began in the window (first
+	// arrival inside it), complete or not: the broadcasts ServerCPU paid for.
+	Begun int `json:"broadcasts_begun"`
+	// ServerCPUPerBroadcast is ServerCPU / Begun. It includes everything else the server did
+	// in the window (the other periodic packets, GC, timers), so it is an upper bound on one
+	// broadcast's CPU. Absent when ServerCPU is unknown or when the window held other load
+	// (the streaming half of a mixed run).
+	ServerCPUPerBroadcast float64 `json:"server_cpu_per_broadcast_ns,omitempty"`
+	// BroadcastsByType counts, for every message type, the messages one subscriber (the
+	// first connected) received in the window: the broadcasts of each type the server sent.
+	BroadcastsByType map[string]int `json:"broadcasts_by_type,omitempty"`
+	// ServerCPUPerAnyBroadcast is ServerCPU divided by the broadcasts of every type in
+	// BroadcastsByType: the window's CPU shared out per broadcast whatever its size, a lower
+	// estimate for the measured (largest) type, next to ServerCPUPerBroadcast's upper bound.
+	ServerCPUPerAnyBroadcast float64  `json:"server_cpu_per_any_broadcast_ns,omitempty"`
+	Notes                    []string `json:"notes,omitempty"`
 }
+
+// cpuPerBroadcastNote explains server_cpu_per_broadcast_ns wherever it is reported.
+const cpuPerBroadcastNote = "server_cpu_per_broadcast_ns is the server's CPU over the measuring window divided by the broadcasts of the measured type begun in it; " +
+	"it includes the other periodic packets sent in that window (and GC), so it is an upper bound on one broadcast's CPU"
 
 // RunIdle connects N stats subscribers, samples the server, and measures the delivery spread
 // of each broadcast of the measured type for Duration.
@@ -96,12 +118,35 @@ func RunIdle(ctx context.Context, cfg IdleConfig) (*IdleResult, error) {
 	perConn(res)
 	cpu0 := selfCPU()
 	from := p.now()
+	srv0, ok0 := srv.cpu()
 	sleepCtx(ctx, cfg.Duration)
+	srv1, ok1 := srv.cpu()
 	to := p.now()
 	res.ClientCPU = selfCPU() - cpu0
 	p.stop()
 	p.analyze(from, to, cfg.Gap, res)
+	if ok0 && ok1 {
+		res.ServerCPU = srv1 - srv0
+		perBroadcast(res)
+	}
 	return res, nil
+}
+
+// perBroadcast sets ServerCPUPerBroadcast from ServerCPU and Begun, and
+// ServerCPUPerAnyBroadcast from ServerCPU and BroadcastsByType.
+func perBroadcast(res *IdleResult) {
+	if res.Begun == 0 || res.ServerCPU <= 0 {
+		return
+	}
+	res.ServerCPUPerBroadcast = float64(res.ServerCPU) / float64(res.Begun)
+	res.Notes = append(res.Notes, cpuPerBroadcastNote)
+	all := 0
+	for _, n := range res.BroadcastsByType {
+		all += n
+	}
+	if all >= res.Begun {
+		res.ServerCPUPerAnyBroadcast = float64(res.ServerCPU) / float64(all)
+	}
 }
 
 func perConn(res *IdleResult) {
@@ -130,6 +175,9 @@ type subscriber struct {
 	conn     *Conn
 	arrivals []int64 // ns since the pool's epoch, one per message of the measured type
 	failedAt int64   // when the socket failed on its own; 0 if it did not
+	// byType holds the arrival times of every message type; only the witness (the first
+	// subscriber connected) keeps it, to count the broadcasts of each type.
+	byType map[string][]int64
 }
 
 // pool is a set of stats subscribers reading on their own goroutines.
@@ -178,6 +226,9 @@ func startPool(ctx context.Context, cfg *IdleConfig, res *IdleResult) (*pool, er
 			}
 			c.SetReadDeadline(time.Time{})
 			s := &subscriber{conn: c}
+			if len(p.subs) == 0 {
+				s.byType = map[string][]int64{}
+			}
 			p.subs = append(p.subs, s)
 			p.wg.Add(1)
 			go p.read(s, cfg.Type)
@@ -204,8 +255,12 @@ func (p *pool) read(s *subscriber, typ string) {
 			return
 		}
 		t := p.now()
-		if string(field(msg, "type")) == typ {
+		mt := field(msg, "type")
+		if string(mt) == typ {
 			s.arrivals = append(s.arrivals, t)
+		}
+		if s.byType != nil {
+			s.byType[string(mt)] = append(s.byType[string(mt)], t)
 		}
 	}
 }
@@ -223,13 +278,14 @@ func (p *pool) stop() {
 
 // analyze fills res with the broadcasts seen in [from, to]. Call after stop.
 func (p *pool) analyze(from, to int64, gap time.Duration, res *IdleResult) {
-	var all []int64
+	var all, every []int64
 	var intervals []time.Duration
 	for _, s := range p.subs {
 		if s.failedAt != 0 && s.failedAt <= to {
 			res.Disconnected++
 		}
 		prev := int64(-1)
+		every = append(every, s.arrivals...)
 		for _, t := range s.arrivals {
 			if t < from || t > to {
 				continue
@@ -249,6 +305,41 @@ func (p *pool) analyze(from, to int64, gap time.Duration, res *IdleResult) {
 	spreads, complete, incomplete := broadcastSpreads(all, int64(gap), from, to, res.Connected)
 	res.Broadcasts, res.Incomplete = complete, incomplete
 	res.Spread = Summarize(spreads)
+	res.Begun = broadcastsBegun(every, int64(gap), from, to)
+	res.BroadcastsByType = nil
+	if len(p.subs) > 0 && p.subs[0].byType != nil {
+		res.BroadcastsByType = countIn(p.subs[0].byType, from, to)
+	}
+}
+
+// countIn counts, per type, the arrival times in [from, to); types with none are left out.
+func countIn(byType map[string][]int64, from, to int64) map[string]int {
+	out := map[string]int{}
+	for typ, times := range byType {
+		for _, t := range times {
+			if t >= from && t < to {
+				out[typ]++
+			}
+		}
+		if out[typ] == 0 {
+			delete(out, typ)
+		}
+	}
+	return out
+}
+
+// broadcastsBegun counts the broadcasts whose first arrival lies in [from, to). Unlike
+// broadcastSpreads it clusters every arrival, also those outside the window, so a broadcast
+// that straddles from counts as begun before it. Over a window it counts the broadcasts the
+// server started in it, give or take one at each edge (whose CPU is split across the edge).
+func broadcastsBegun(times []int64, gap, from, to int64) int {
+	n := 0
+	for _, c := range clusterArrivals(times, gap) {
+		if c.first >= from && c.first < to {
+			n++
+		}
+	}
+	return n
 }
 
 // autoGap is the gap between broadcasts used when none is configured: a third of the period,

@@ -62,10 +62,13 @@ func RunMixed(ctx context.Context, cfg MixedConfig) (*MixedResult, error) {
 
 	from := p.now()
 	cpu0 := selfCPU()
+	srv0, ok0 := srv.cpu()
 	sleepCtx(ctx, cfg.Quiet)
+	srv1, ok1 := srv.cpu()
 	mid := p.now()
 	res.Quiet.ClientCPU = selfCPU() - cpu0
 	res.Stream, err = RunStream(ctx, scfg)
+	srv2, ok2 := srv.cpu()
 	to := p.now()
 	if err != nil {
 		return nil, err
@@ -74,5 +77,14 @@ func RunMixed(ctx context.Context, cfg MixedConfig) (*MixedResult, error) {
 	p.stop()
 	p.analyze(from, mid, cfg.Gap, &res.Quiet)
 	p.analyze(mid, to, cfg.Gap, &res.Loaded)
+	if ok0 && ok1 {
+		res.Quiet.ServerCPU = srv1 - srv0
+		perBroadcast(&res.Quiet)
+	}
+	if ok1 && ok2 {
+		// The streams' CPU dominates this window, so it has no per-broadcast figure.
+		res.Loaded.ServerCPU = srv2 - srv1
+		res.Loaded.Notes = append(res.Loaded.Notes, "while streaming, server_cpu_ns includes the streams' CPU, so no server_cpu_per_broadcast_ns is given for that window")
+	}
 	return res, nil
 }

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -116,6 +117,39 @@ func TestBroadcastSpreads(t *testing.T) {
 	}
 	if c := clusterArrivals([]int64{30, 10, 20, 100}, 10); len(c) != 2 || c[0] != (cluster{10, 30, 3}) || c[1] != (cluster{100, 100, 1}) {
 		t.Fatalf("clusters %+v", c)
+	}
+}
+
+func TestBroadcastsBegun(t *testing.T) {
+	f := func(times []int64, from, to int64, want int) {
+		t.Helper()
+		if got := broadcastsBegun(slices.Clone(times), 10, from, to); got != want {
+			t.Fatalf("broadcastsBegun(%v, [%d, %d)) = %d, want %d", times, from, to, got, want)
+		}
+	}
+	// Broadcasts at 0-5, 100-104, 200-203 and 300.
+	times := []int64{0, 5, 3, 100, 104, 200, 203, 300}
+	f(times, 0, 400, 4)
+	f(times, 2, 400, 3)   // the first began before the window, though two of its arrivals are in it
+	f(times, 0, 300, 3)   // [from, to): the last begins at to
+	f(times, 101, 199, 0) // inside one broadcast's tail and the gap after it
+	f(nil, 0, 400, 0)
+}
+
+func TestPerBroadcast(t *testing.T) {
+	r := &IdleResult{ServerCPU: 300 * time.Millisecond, Begun: 4, BroadcastsByType: map[string]int{"sysStats": 4, "ping": 5, "idxStats": 1}}
+	perBroadcast(r)
+	if r.ServerCPUPerBroadcast != float64(75*time.Millisecond) || r.ServerCPUPerAnyBroadcast != float64(30*time.Millisecond) || len(r.Notes) != 1 {
+		t.Fatalf("per broadcast %v, of any type %v, notes %q", r.ServerCPUPerBroadcast, r.ServerCPUPerAnyBroadcast, r.Notes)
+	}
+	if got := countIn(map[string][]int64{"a": {1, 5, 10}, "b": {20}}, 5, 20); len(got) != 1 || got["a"] != 2 {
+		t.Fatalf("countIn = %v, want a:2", got)
+	}
+	for _, r := range []*IdleResult{{ServerCPU: time.Second}, {Begun: 3}} {
+		perBroadcast(r)
+		if r.ServerCPUPerBroadcast != 0 || len(r.Notes) != 0 {
+			t.Fatalf("figure without CPU or broadcasts: %+v", r)
+		}
 	}
 }
 

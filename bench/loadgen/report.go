@@ -37,8 +37,26 @@ func (r *IdleResult) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "spread:        %v (first to last subscriber)\n", r.Spread)
 	fmt.Fprintf(w, "inter-arrival: %v\n", r.Interval)
 	fmt.Fprintf(w, "jitter:        %v (|interval − median|)\n", r.Jitter)
+	serverCPU(w, r)
 	fmt.Fprintf(w, "client CPU:    %v\n", r.ClientCPU.Round(time.Millisecond))
 	notes(w, r.Notes)
+}
+
+// serverCPU writes the server CPU over a broadcast window, per broadcast when known.
+func serverCPU(w io.Writer, r *IdleResult) {
+	switch {
+	case r.ServerCPU <= 0:
+		fmt.Fprintf(w, "server CPU:    unknown over the window\n")
+	case r.ServerCPUPerBroadcast > 0:
+		fmt.Fprintf(w, "server CPU:    %v over the window, %d broadcasts begun: %v per broadcast (upper bound)\n",
+			r.ServerCPU, r.Begun, time.Duration(r.ServerCPUPerBroadcast).Round(time.Microsecond))
+		if r.ServerCPUPerAnyBroadcast > 0 {
+			fmt.Fprintf(w, "               %v per broadcast of any type (%v in the window)\n",
+				time.Duration(r.ServerCPUPerAnyBroadcast).Round(time.Microsecond), r.BroadcastsByType)
+		}
+	default:
+		fmt.Fprintf(w, "server CPU:    %v over the window (%d broadcasts begun)\n", r.ServerCPU, r.Begun)
+	}
 }
 
 func firstErr(s string) string {
@@ -79,6 +97,8 @@ func (r *MixedResult) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "spread:        %v\n", r.Loaded.Spread)
 	fmt.Fprintf(w, "inter-arrival: %v\n", r.Loaded.Interval)
 	fmt.Fprintf(w, "jitter:        %v\n", r.Loaded.Jitter)
+	serverCPU(w, &r.Loaded)
+	notes(w, r.Loaded.Notes)
 	fmt.Fprintln(w, "== streams")
 	r.Stream.WriteText(w)
 }

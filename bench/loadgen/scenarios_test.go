@@ -110,6 +110,23 @@ func TestRunIdleAgainstBaseline(t *testing.T) {
 	if res.Before.RSS <= 0 || res.After.RSS <= 0 {
 		t.Fatalf("RSS not read: %+v", res)
 	}
+	// Fifteen broadcasts begin in the 1.5 s window (give or take one at each edge, and a
+	// loaded machine's delays). The "server" is this process; its CPU over the window can be
+	// under one clock tick, which reads as zero and gives no per-broadcast figure.
+	if res.Begun < 12 || res.Begun > 17 || res.Begun < res.Broadcasts {
+		t.Fatalf("%d broadcasts begun, %d timed", res.Begun, res.Broadcasts)
+	}
+	want := 0.0
+	if res.ServerCPU > 0 {
+		want = float64(res.ServerCPU) / float64(res.Begun)
+	}
+	if res.ServerCPU < 0 || res.ServerCPUPerBroadcast != want {
+		t.Fatalf("server CPU %v over the window, %v per broadcast", res.ServerCPU, res.ServerCPUPerBroadcast)
+	}
+	// The baseline broadcasts nothing but its ping.
+	if n := res.BroadcastsByType["ping"]; len(res.BroadcastsByType) != 1 || n < res.Begun-2 || n > res.Begun+2 {
+		t.Fatalf("broadcasts by type %v, %d of the measured type begun", res.BroadcastsByType, res.Begun)
+	}
 }
 
 func TestRunMixedAgainstBaseline(t *testing.T) {
@@ -131,6 +148,11 @@ func TestRunMixedAgainstBaseline(t *testing.T) {
 	}
 	if res.Quiet.Gap < 20*time.Millisecond || res.Quiet.Gap > 50*time.Millisecond {
 		t.Fatalf("automatic gap %v for a 100 ms period", res.Quiet.Gap)
+	}
+	// CPU per broadcast only for the quiet window: the streams' CPU would swamp the other.
+	if res.Quiet.Begun == 0 || res.Loaded.Begun == 0 || res.Loaded.ServerCPU < 0 || res.Loaded.ServerCPUPerBroadcast != 0 || len(res.Loaded.Notes) == 0 {
+		t.Fatalf("quiet: %d begun, %v CPU; loaded: %d begun, %v CPU, %v per broadcast",
+			res.Quiet.Begun, res.Quiet.ServerCPU, res.Loaded.Begun, res.Loaded.ServerCPU, res.Loaded.ServerCPUPerBroadcast)
 	}
 	var sb strings.Builder
 	res.WriteText(&sb)

@@ -90,6 +90,20 @@ func (s *server) note(format string, args ...any) {
 	*s.notes = append(*s.notes, fmt.Sprintf(format, args...))
 }
 
+// cpu returns the server's CPU time so far; false when the process is unknown or unreadable
+// (the failure becomes a note).
+func (s *server) cpu() (time.Duration, bool) {
+	if s.pid <= 0 {
+		return 0, false
+	}
+	d, err := CPUTime(s.pid)
+	if err != nil {
+		s.note("%v", err)
+		return 0, false
+	}
+	return d, true
+}
+
 func (s *server) sample(ctx context.Context) ServerSample {
 	out := ServerSample{Goroutines: -1}
 	if s.pid > 0 {

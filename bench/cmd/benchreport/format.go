@@ -67,12 +67,12 @@ func bytesize(b float64) string {
 
 // value formats one figure in its unit: benchmark units ("ns/op", "MB/s", "B/op",
 // "allocs/op", custom ones such as "entries/s" or "cpu-ns/op") and the load tables' display
-// units ("ns", "B", "count", "x").
+// units ("ns", "cpu-ns", "B", "count", "x").
 func value(unit string, v float64) string {
 	switch {
 	case unit == "ns/op" || unit == "ns":
 		return duration(v)
-	case unit == "cpu-ns/op":
+	case unit == "cpu-ns/op" || unit == "cpu-ns":
 		return duration(v) + " CPU"
 	case strings.HasPrefix(unit, "ns/"):
 		return duration(v) + "/" + unit[3:]

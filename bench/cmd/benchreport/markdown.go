@@ -127,7 +127,8 @@ func (r *Report) header(b *strings.Builder) {
 		"waiting for a CPU, so times are longer and wider than on an idle machine. A wide min–max, or a verdict whose runs straddle "+
 		"the bound, is noise, not a result.\n", r.Machine.Cores, loadSentence(r.LoadAvg))
 	b.WriteString("- The load generator, the server and (for the limits) the sink process share the same CPUs, so server figures include " +
-		"competition with the client. Server CPU comes from /proc/PID/stat in 10 ms ticks; RSS per connection is the RSS growth of a freshly " +
+		"competition with the client. Server CPU comes from /proc/PID/stat in 10 ms ticks; server CPU per broadcast is the CPU between the start and the end of the " +
+		"idle window divided by the broadcasts begun in it, so it also pays for the window's other periodic packets and is an upper bound; RSS per connection is the RSS growth of a freshly " +
 		"started server divided by the connections; broadcast spread is measured where the subscribers read, so it includes the generator's own scheduling.\n")
 	b.WriteString("- The kernel floor is one thread writing 1 KB to each socket in turn. A server that writes from several threads can beat it " +
 		"in wall time on 2 CPUs, so a broadcast's time and its CPU are both compared with it.\n")

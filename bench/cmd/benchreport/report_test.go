@@ -57,6 +57,7 @@ func TestValue(t *testing.T) {
 	f("ns/op", 2.5e9, "2.50 s")
 	f("ns", 700, "700 ns")
 	f("cpu-ns/op", 1.34e8, "134 ms CPU")
+	f("cpu-ns", 1.6e8, "160 ms CPU")
 	f("ns/entry", 224.5, "224 ns/entry")
 	f("MB/s", 943.4, "943 MB/s")
 	f("MB/s", 13826.02, "13826 MB/s")
