@@ -1,1 +1,1 @@
-./bin/sluice-load idle -addr 127.0.0.1:39975 -pid 9770 -n 10000 -duration 20s -type sysStats -out bench/results/load-sluice-idle.json  # server: SLUICE_PING_PERIOD=2s SLUICE_SYS_STATS_PERIOD=2s ./bin/sluiced -listen 127.0.0.1:0 -data /tmp/tmp.ZL4uDpQdEJ -log-level info -demo=false
+./bin/sluice-load idle -addr 127.0.0.1:34605 -pid 13480 -n 10000 -duration 20s -type sysStats -out bench/results/load-sluice-idle.json  # server: SLUICE_PING_PERIOD=2s SLUICE_SYS_STATS_PERIOD=2s ./bin/sluiced -listen 127.0.0.1:0 -data /tmp/tmp.FG8yJpq9wa -log-level info -demo=false
