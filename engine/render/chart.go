@@ -1,6 +1,7 @@
 package render
 
 import (
+	"cmp"
 	"math"
 	"slices"
 
@@ -151,22 +152,12 @@ func (c *chartState) sortSlices() {
 func (c *chartState) window(er *wire.EntryRange) (a, b int) {
 	a, b = 0, len(c.order)
 	if er.HasStartTS {
-		a, _ = slices.BinarySearchFunc(c.order, er.StartTS, func(i int32, t int64) int { return cmpInt(c.slices[i].TS, t) })
+		a, _ = slices.BinarySearchFunc(c.order, er.StartTS, func(i int32, t int64) int { return cmp.Compare(c.slices[i].TS, t) })
 	}
 	if er.HasEndTS {
-		b, _ = slices.BinarySearchFunc(c.order, er.EndTS, func(i int32, t int64) int { return cmpInt(c.slices[i].TS, t) })
+		b, _ = slices.BinarySearchFunc(c.order, er.EndTS, func(i int32, t int64) int { return cmp.Compare(c.slices[i].TS, t) })
 	}
 	return a, max(a, b)
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // appendChart appends the ChartableValueSet with the slices at positions [from, to) of the

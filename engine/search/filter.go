@@ -2,6 +2,7 @@ package search
 
 import (
 	"bytes"
+	"cmp"
 	"net/netip"
 	"strconv"
 
@@ -73,7 +74,7 @@ func (f *inlineFilter) match(v wire.Value, present bool) bool {
 	case f.numKind != extract.NotNumber && isNumeric(v.Type):
 		if f.numKind == extract.IntNumber {
 			if iv, ok := v.Int(); ok {
-				return f.order(cmpInt(iv, f.i))
+				return f.order(cmp.Compare(iv, f.i))
 			}
 		}
 		fv, _ := v.Float()
@@ -93,7 +94,7 @@ func (f *inlineFilter) match(v wire.Value, present bool) bool {
 			return f.order(addr.Compare(f.ip))
 		}
 	case v.Type == wire.TypeTS && f.hasTS:
-		return f.order(cmpInt(int64(v.N), f.ts))
+		return f.order(cmp.Compare(int64(v.N), f.ts))
 	}
 	var tmp [64]byte
 	text := appendValueText(tmp[:0], v)
@@ -126,16 +127,6 @@ func (f *inlineFilter) order(c int) bool {
 
 func isNumeric(t wire.ValueType) bool {
 	return t >= wire.TypeByte && t <= wire.TypeFloat64 || t == wire.TypeDuration
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func cmpFloat(a, b float64) int {

@@ -2,6 +2,7 @@ package search
 
 import (
 	"bytes"
+	"cmp"
 	"hash/maphash"
 	"net/netip"
 	"sort"
@@ -132,9 +133,9 @@ func (g *sortStage) less(a, b *sortItem) bool {
 	var c int
 	switch g.s.key {
 	case sortTime:
-		c = cmpInt(a.e.TS, b.e.TS)
+		c = cmp.Compare(a.e.TS, b.e.TS)
 	case sortTag:
-		c = cmpInt(int64(a.e.Tag), int64(b.e.Tag))
+		c = cmp.Compare(int64(a.e.Tag), int64(b.e.Tag))
 	case sortSrc:
 		c = a.e.SRC.Compare(b.e.SRC)
 	default:
@@ -171,7 +172,7 @@ func compareValues(a, b wire.Value) int {
 	if ai, af, aInt, ok := numeric(a); ok && a.Type != wire.TypeString && a.Type != wire.TypeBytes {
 		if bi, bf, bInt, ok := numeric(b); ok && b.Type != wire.TypeString && b.Type != wire.TypeBytes {
 			if aInt && bInt {
-				return cmpInt(ai, bi)
+				return cmp.Compare(ai, bi)
 			}
 			return cmpFloat(af, bf)
 		}
@@ -182,7 +183,7 @@ func compareValues(a, b wire.Value) int {
 		return x.Compare(y)
 	}
 	if a.Type == wire.TypeTS && b.Type == wire.TypeTS {
-		return cmpInt(int64(a.N), int64(b.N))
+		return cmp.Compare(int64(a.N), int64(b.N))
 	}
 	var ta, tb [64]byte
 	return bytes.Compare(appendValueText(ta[:0], a), appendValueText(tb[:0], b))

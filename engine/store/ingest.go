@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -118,9 +119,9 @@ func (s *Store) encode(st *ingestState, entries []wire.Entry, wellOf []uint16) {
 			return a.well - b.well
 		}
 		if a.start != b.start {
-			return cmpInt64(a.start, b.start)
+			return cmp.Compare(a.start, b.start)
 		}
-		return cmpInt64(a.ts, b.ts)
+		return cmp.Compare(a.ts, b.ts)
 	}
 	if !slices.IsSortedFunc(keys, cmp) {
 		slices.SortFunc(keys, cmp)
@@ -373,7 +374,7 @@ func (s *Store) shardFor(wi int, start int64) (*shard, bool, error) {
 	sh := &shard{w: w, start: start, path: p, f: f}
 	sh.refs.Store(1)
 	s.mu.Lock()
-	i, _ := slices.BinarySearchFunc(w.shards, start, func(sh *shard, t int64) int { return cmpInt64(sh.start, t) })
+	i, _ := slices.BinarySearchFunc(w.shards, start, func(sh *shard, t int64) int { return cmp.Compare(sh.start, t) })
 	w.shards = slices.Insert(w.shards, i, sh)
 	s.mu.Unlock()
 	return sh, true, nil

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -160,8 +161,8 @@ func (s *Store) snapshot(sc *scanner, q *ScanQuery) {
 	}
 }
 
-func cmpShardKeyAsc(a, b scanShard) int  { return cmpInt64(a.key, b.key) }
-func cmpShardKeyDesc(a, b scanShard) int { return cmpInt64(b.key, a.key) }
+func cmpShardKeyAsc(a, b scanShard) int  { return cmp.Compare(a.key, b.key) }
+func cmpShardKeyDesc(a, b scanShard) int { return cmp.Compare(b.key, a.key) }
 
 // key returns the first key in scan order of entries in [minTS, maxTS] within the range.
 func (sc *scanner) key(minTS, maxTS int64) int64 {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"errors"
 	"log/slog"
 	"os"
@@ -90,7 +91,7 @@ func openWell(root string, idx int, wc WellConfig, dur time.Duration, committed 
 		}
 		w.shards = append(w.shards, sh)
 	}
-	slices.SortFunc(w.shards, func(a, b *shard) int { return cmpInt64(a.start, b.start) })
+	slices.SortFunc(w.shards, func(a, b *shard) int { return cmp.Compare(a.start, b.start) })
 	return w, nil
 }
 
@@ -137,7 +138,7 @@ func (w *well) shardStart(ts int64) int64 { return ts - ts%w.dur }
 // findShard returns the shard starting at start, or nil. Caller holds Store.mu or is the
 // committer.
 func (w *well) findShard(start int64) *shard {
-	i, ok := slices.BinarySearchFunc(w.shards, start, func(sh *shard, t int64) int { return cmpInt64(sh.start, t) })
+	i, ok := slices.BinarySearchFunc(w.shards, start, func(sh *shard, t int64) int { return cmp.Compare(sh.start, t) })
 	if ok {
 		return w.shards[i]
 	}
@@ -151,14 +152,4 @@ func (w *well) bytesAndEntries() (bytes, entries uint64) {
 		entries += sh.entries
 	}
 	return bytes, entries
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
