@@ -61,7 +61,7 @@ var targets = []Comparison{
 		Target: target("≤", 1.5)},
 	{Title: "Broadcast to 10,000: server CPU vs kernel floor",
 		Measures: "server CPU (/proc/PID/stat) from the start to the end of the measuring window divided by the sysStats broadcasts begun in it, over the writer CPU of the kernel floor; " +
-			"the window's CPU also pays for the other periodic packets (ping to every subscriber, idxStats, GC), so A is an upper bound",
+			"the idle run's sluiced sends ping and idxStats only hourly (bench/report.sh ONLY_SYSSTATS), so the window holds the timed broadcasts alone; A still includes GC and timers, an upper bound",
 		A: load("sluice-idle", "server_cpu_per_broadcast_ns", "cpu-ns"), B: bench("bench/limits.BenchmarkKernelFloorWrite1KTo10000", "cpu-ns/op"),
 		Target: target("≤", 1.5),
 		Note:   "the idle run has no server_cpu_per_broadcast_ns: its server process was unknown or unreadable, or no broadcast began in the window"},
