@@ -9,7 +9,7 @@
 #   COUNT=3 N=2000 bash bench/report.sh   # quicker, noisier
 #
 # Knobs (environment): COUNT (go test -count, 5), BENCHTIME (-benchtime, 300ms), LOAD_COUNT (runs of
-# the stream and paged load jobs, 3), N (idle/mixed subscribers, 10000), DURATION (idle/mixed
+# the stream and paged load jobs, 5), N (idle/mixed subscribers, 10000), DURATION (idle/mixed
 # window, 20s), PERIOD (ping and sysStats broadcast period of both servers, 2s), MIN_STREAM (5s), PAGED (5s),
 # DEMO_COUNT (entries sluiced seeds and the baseline serves, 200000),
 # PKGS (space-separated packages to benchmark; default every package with a Benchmark),
@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 GO=${GO:-go}
 COUNT=${COUNT:-5}
 BENCHTIME=${BENCHTIME:-300ms}
-export LOAD_COUNT=${LOAD_COUNT:-3}
+export LOAD_COUNT=${LOAD_COUNT:-5}
 export N=${N:-10000}
 export DURATION=${DURATION:-20s}
 export PERIOD=${PERIOD:-2s}
