@@ -50,6 +50,21 @@ func (c *extractCommon) apply(e *wire.Entry, k int, v wire.Value, found bool, ar
 	return true
 }
 
+// applyText applies every spec to e with the text values an extractor found (found[k] and
+// vals[k] per spec, typed by textValue). It reports whether the entry survives.
+func (c *extractCommon) applyText(e *wire.Entry, found []bool, vals [][]byte, ar *arena) bool {
+	for k := range c.specs {
+		var v wire.Value
+		if found[k] {
+			v = textValue(vals[k], ar)
+		}
+		if !c.apply(e, k, v, found[k], ar) {
+			return false
+		}
+	}
+	return true
+}
+
 // json [-e FIELD] [-s] PATH [OP VALUE] [as NAME] ...
 //
 // PATH is dotted with array indexes (`a.b.[0].c`, quoted components for names with dots or
@@ -207,18 +222,7 @@ func (g *kvStage) process(ents []wire.Entry) (int, error) {
 				}
 			}
 		}
-		keep := true
-		for k := range s.specs {
-			var v wire.Value
-			if g.found[k] {
-				v = textValue(g.vals[k], ar)
-			}
-			if !s.apply(e, k, v, g.found[k], ar) {
-				keep = false
-				break
-			}
-		}
-		if keep {
+		if s.applyText(e, g.found, g.vals, ar) {
 			if n != i {
 				ents[n] = ents[i]
 			}

@@ -161,18 +161,7 @@ func (g *columnsStage) process(ents []wire.Entry) (int, error) {
 				next++
 			}
 		}
-		keep := true
-		for k := range s.specs {
-			var v wire.Value
-			if g.found[k] {
-				v = textValue(g.vals[k], ar)
-			}
-			if !s.apply(e, k, v, g.found[k], ar) {
-				keep = false
-				break
-			}
-		}
-		if keep {
+		if s.applyText(e, g.found, g.vals, ar) {
 			if n != i {
 				ents[n] = ents[i]
 			}
