@@ -156,22 +156,8 @@ func (p *RequestParser) entryRange(v *fastjson.Value, req *Request) bool {
 		}
 		er.Last = n
 	}
-	if x := f[2].v; present(x) {
-		ns, set, err := p.timestamp(x)
-		if err != "" {
-			req.fail("EntryRange.StartTS", err)
-			ok = false
-		}
-		er.StartTS, er.HasStartTS = ns, set
-	}
-	if x := f[3].v; present(x) {
-		ns, set, err := p.timestamp(x)
-		if err != "" {
-			req.fail("EntryRange.EndTS", err)
-			ok = false
-		}
-		er.EndTS, er.HasEndTS = ns, set
-	}
+	ok = p.timeField(f[2].v, "EntryRange.StartTS", req, &er.StartTS, &er.HasStartTS) && ok
+	ok = p.timeField(f[3].v, "EntryRange.EndTS", req, &er.EndTS, &er.HasEndTS) && ok
 	return ok
 }
 
@@ -192,23 +178,24 @@ func (p *RequestParser) statsRequest(v *fastjson.Value, req *Request) bool {
 		}
 		st.SetCount = n
 	}
-	if x := f[1].v; present(x) {
-		ns, set, err := p.timestamp(x)
-		if err != "" {
-			req.fail("Stats.SetStart", err)
-			ok = false
-		}
-		st.SetStart, st.HasSetStart = ns, set
-	}
-	if x := f[2].v; present(x) {
-		ns, set, err := p.timestamp(x)
-		if err != "" {
-			req.fail("Stats.SetEnd", err)
-			ok = false
-		}
-		st.SetEnd, st.HasSetEnd = ns, set
-	}
+	ok = p.timeField(f[1].v, "Stats.SetStart", req, &st.SetStart, &st.HasSetStart) && ok
+	ok = p.timeField(f[2].v, "Stats.SetEnd", req, &st.SetEnd, &st.HasSetEnd) && ok
 	return ok
+}
+
+// timeField decodes an optional timestamp field x into *ns and *set, recording a failure
+// under name in req. It reports whether the field was absent or valid.
+func (p *RequestParser) timeField(x *fastjson.Value, name string, req *Request, ns *int64, set *bool) bool {
+	if !present(x) {
+		return true
+	}
+	v, isSet, err := p.timestamp(x)
+	*ns, *set = v, isSet
+	if err != "" {
+		req.fail(name, err)
+		return false
+	}
+	return true
 }
 
 // parseObject checks the size and parses data, which must be a JSON object.
