@@ -145,9 +145,7 @@ type Search struct {
 	tagIDs   []uint16
 	cancel   context.CancelFunc
 	ctx      context.Context
-	done     chan struct{}
 	mu       sync.Mutex
-	started  bool
 	acked    bool
 	deleted  bool
 	consumer int
@@ -249,7 +247,7 @@ func (m *Manager) Launch(req LaunchRequest) (*Search, error) {
 	}
 	s := &Search{Query: q, Tags: names, tagIDs: ids, RangeStart: start.UTC(), RangeEnd: end.UTC(),
 		Launched: time.Now().UTC(), Background: req.Background, Client: req.Client, UID: req.UID,
-		GIDs: req.GIDs, Global: req.Global, Name: req.Name, m: m, done: make(chan struct{}), state: "pending"}
+		GIDs: req.GIDs, Global: req.Global, Name: req.Name, m: m, state: "pending"}
 	mods := q.StatsModules()
 	s.Ring = stats.NewRing(stats.RingConfig{Start: s.RangeStart.UnixNano(), End: s.RangeEnd.UnixNano(),
 		Modules: len(mods), MaxBuckets: maxBuckets, MinWidth: q.Window})
@@ -349,7 +347,6 @@ func (s *Search) Start() {
 		s.timer.Stop()
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.started = true
 	s.mu.Unlock()
 	if s.Embedded {
 		return
@@ -358,7 +355,6 @@ func (s *Search) Start() {
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		defer close(s.done)
 		err := s.Query.Run(s.ctx, m.src, s.Result, s.Ring, RunOptions{
 			Tags: s.tagIDs, Start: s.RangeStart.UnixNano(), End: s.RangeEnd.UnixNano()})
 		if errors.Is(err, context.Canceled) {

@@ -87,7 +87,7 @@ func (m *Manager) Embed(spec EmbedSpec) (*Search, error) {
 	now := time.Now().UTC()
 	s := &Search{Query: q, Tags: spec.Tags, tagIDs: ids, RangeStart: spec.Start.UTC(), RangeEnd: spec.End.UTC(),
 		Launched: now, Background: true, Name: spec.Name, Embedded: true, m: m,
-		done: make(chan struct{}), state: "running", acked: true, started: true}
+		state: "running", acked: true}
 	s.Ring = stats.NewRing(stats.RingConfig{Start: s.RangeStart.UnixNano(), End: s.RangeEnd.UnixNano(),
 		Modules: len(mods), MaxBuckets: m.cfg.MaxBuckets})
 	if s.Result, err = m.newResult(s, q.Renderer, q.RendererArgs, spec.Tags, ids, mods, m.cfg.RenderLimit); err != nil {
