@@ -88,13 +88,14 @@ func newTagSet(names []string) *tagSet {
 // invalid (see Validate).
 func NewResult(spec Spec) (*Result, error) {
 	spec.defaults()
-	k, _ := rendererKind(spec.Renderer)
 	args, err := parseArgs(spec.Renderer, spec.Args)
 	if err != nil {
 		return nil, err
 	}
+	rd, _ := Lookup(spec.Renderer)
+	k := rd.family
 	r := &Result{spec: spec, kind: k, args: args, raw: spec.Renderer == "raw",
-		noZoom: TimeZoomDisabled(spec.Renderer, spec.Args), orderW: orderDesc | orderAsc}
+		noZoom: rd.TimeZoomDisabled(spec.Args), orderW: orderDesc | orderAsc}
 	r.order.Store(orderDesc | orderAsc)
 	r.arena.init(spec.ChunkSize)
 	r.tags.Store(newTagSet(append([]string(nil), spec.TagNames...)))

@@ -112,57 +112,6 @@ func (s *Spec) defaults() {
 	}
 }
 
-// kind is a renderer's family: how it stores results and shapes Entries.
-type kind uint8
-
-const (
-	kindEntries kind = iota // raw, text, hex, pcap: []SearchEntry
-	kindTable               // TableValueSet
-	kindChart               // ChartableValueSet
-	kindGauge               // []GaugeValue (gauge, numbercard)
-)
-
-// rendererKind returns the family of a renderer name; ok is false for unknown renderers.
-func rendererKind(name string) (kind, bool) {
-	switch name {
-	case "raw", "text", "hex", "pcap":
-		return kindEntries, true
-	case "table":
-		return kindTable, true
-	case "chart":
-		return kindChart, true
-	case "gauge", "numbercard":
-		return kindGauge, true
-	}
-	return 0, false
-}
-
-// Renderers lists the renderers this package implements, in the order of PROTOCOL.md §5.1.
-var Renderers = []string{"text", "raw", "hex", "pcap", "table", "gauge", "numbercard", "chart"}
-
-// Condensing reports whether renderer keeps rows rather than every entry (PROTOCOL.md §5.1).
-// Unknown renderers report false.
-func Condensing(renderer string) bool {
-	k, ok := rendererKind(renderer)
-	return ok && k != kindEntries
-}
-
-// TimeZoomDisabled reports whether renderer with args ignores time windows: gauges and
-// numbercards, and tables given -nt (non-temporal).
-func TimeZoomDisabled(renderer string, args []string) bool {
-	switch renderer {
-	case "gauge", "numbercard":
-		return true
-	case "table":
-		for _, a := range args {
-			if a == "-nt" {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // Validate checks a renderer invocation, for the query parser. The grammar:
 //
 //	raw | text | hex | pcap                    no arguments
@@ -188,11 +137,11 @@ type renderArgs struct {
 
 func parseArgs(renderer string, args []string) (renderArgs, error) {
 	var ra renderArgs
-	k, ok := rendererKind(renderer)
+	rd, ok := Lookup(renderer)
 	if !ok {
-		return ra, fmt.Errorf("render: unknown renderer %q (supported: %s)", renderer, strings.Join(Renderers, ", "))
+		return ra, fmt.Errorf("render: unknown renderer %q (supported: %s)", renderer, strings.Join(Names(), ", "))
 	}
-	switch k {
+	switch rd.family {
 	case kindEntries:
 		if len(args) > 0 {
 			return ra, fmt.Errorf("render: renderer %s takes no arguments, got %q", renderer, args[0])

@@ -9,14 +9,6 @@ import (
 	"github.com/sluicehq/sluice/wire"
 )
 
-// downloadFormats lists RenderDownloadFormats per renderer (PROTOCOL.md §5.1).
-var downloadFormats = map[string][]string{
-	"text": {"archive", "csv", "json", "text"}, "raw": {"archive", "csv", "json", "text"},
-	"hex": {"archive", "csv", "json", "text"}, "pcap": {"archive", "json", "pcap"},
-	"table": {"archive", "csv", "json", "lookupdata"}, "gauge": {"archive", "json"},
-	"numbercard": {"archive", "json"}, "chart": {"archive", "csv", "json"},
-}
-
 // fillInfo sets the launch-time fields of the search's SearchInfo (PROTOCOL.md §5.9).
 func (s *Search) fillInfo(q *Query, req LaunchRequest, mods []ModuleInfo) {
 	w := s.Ring.Width() / int64(time.Second)
@@ -34,7 +26,7 @@ func (s *Search) fillInfo(q *Query, req LaunchRequest, mods []ModuleInfo) {
 		si.Descending = true
 		si.Started = s.Launched
 		si.TimeZoomDisabled = q.TimeZoomDisabled()
-		si.RenderDownloadFormats = downloadFormats[q.Renderer]
+		si.RenderDownloadFormats = q.render.Downloads
 		si.Metadata = append([]byte(nil), req.Metadata...)
 		si.Name = req.Name
 		si.CollapsingIndex = q.CollapsingIndex

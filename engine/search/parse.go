@@ -3,6 +3,8 @@ package search
 import (
 	"strconv"
 	"strings"
+
+	"github.com/sluicehq/sluice/engine/render"
 )
 
 // ParseError is a query that does not parse. Msg is the protocol's ParseError text (§3.3): it
@@ -64,17 +66,12 @@ type Query struct {
 
 	tagExplicit      bool
 	rendererExplicit bool
+	render           *render.Renderer
 }
 
-// renderers lists the renderers a query may end in and whether each condenses (§5.1).
-var renderers = map[string]bool{
-	"raw": false, "text": false, "hex": false, "pcap": false,
-	"table": true, "chart": true, "gauge": true, "numbercard": true,
-}
-
-// IsRenderer reports whether name is a renderer the parser accepts.
+// IsRenderer reports whether name is a renderer the parser accepts (one of render.All).
 func IsRenderer(name string) bool {
-	_, ok := renderers[name]
+	_, ok := render.Lookup(name)
 	return ok
 }
 
@@ -123,7 +120,7 @@ func parse(query string) (*Query, *ParseError) {
 	}
 	for i, toks := range mods {
 		name := toks[0].text
-		if _, ok := renderers[name]; ok && !toks[0].quoted {
+		if rd, ok := render.Lookup(name); ok && !toks[0].quoted {
 			if i != len(mods)-1 {
 				return nil, &ParseError{ModuleIndex: i, Offset: toks[0].pos,
 					Msg: name + " is a renderer and must be the last module"}
@@ -137,6 +134,12 @@ func parse(query string) (*Query, *ParseError) {
 			for _, t := range toks[1:] {
 				q.RendererArgs = append(q.RendererArgs, t.text)
 			}
+			// The renderer's own argument parser, the one NewResult runs at launch.
+			if err := rd.Parse(q.RendererArgs); err != nil {
+				return nil, &ParseError{ModuleIndex: i, Offset: toks[0].pos,
+					Msg: strings.TrimPrefix(err.Error(), "render: ")}
+			}
+			q.render = rd
 			break
 		}
 		def, ok := modules[name]
@@ -151,6 +154,7 @@ func parse(query string) (*Query, *ParseError) {
 	}
 	if q.Renderer == "" {
 		q.Renderer, q.RenderCmd = "text", "text"
+		q.render, _ = render.Lookup("text")
 	}
 	q.CollapsingIndex = len(q.Modules)
 	for i := range q.Modules {
@@ -164,7 +168,7 @@ func parse(query string) (*Query, *ParseError) {
 			q.Window = q.Modules[i].Window
 		}
 	}
-	if !renderers[q.Renderer] && q.CollapsingIndex == len(q.Modules) {
+	if !q.render.Condensing && q.CollapsingIndex == len(q.Modules) {
 		// raw/text/hex/pcap keep the store's time order: an implicit, pass-through sort by time.
 		q.Modules = append(q.Modules, ModuleSpec{Name: "sort", Args: []string{"by", "time"},
 			Raw: "sort by time", Implicit: true, impl: passThrough{}})
@@ -250,7 +254,10 @@ func (q *Query) StatsModules() []ModuleInfo {
 
 // RendererCondensing reports whether the query's renderer condenses (table, chart, gauge,
 // numbercard).
-func (q *Query) RendererCondensing() bool { return renderers[q.Renderer] }
+func (q *Query) RendererCondensing() bool { return q.render.Condensing }
+
+// RendererInfo returns the registry entry of the query's renderer.
+func (q *Query) RendererInfo() *render.Renderer { return q.render }
 
 // TimeZoomDisabled reports whether the results lose their time order, so a renderer cannot
 // zoom into a time range of them: true when the pipeline sorts by anything but time.

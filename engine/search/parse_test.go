@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sluicehq/sluice/engine/render"
 	"github.com/sluicehq/sluice/wire"
 )
 
@@ -251,5 +252,29 @@ func TestTextValue(t *testing.T) {
 	f("", wire.TypeString, "")
 	if v := stringValue([]byte("404"), &ar); v.Type != wire.TypeString {
 		t.Fatalf("a JSON string that reads as a number became %d", v.Type)
+	}
+}
+
+// TestParseRendererArgsAgreeWithRender checks that the parser refuses exactly the renderer
+// invocations render.NewResult refuses, for every renderer of the registry.
+func TestParseRendererArgsAgreeWithRender(t *testing.T) {
+	for _, rd := range render.All() {
+		for _, args := range [][]string{nil, {"foo"}, {"-x"}, {"-nt"}, {"a", "a"}, {"a", "by"},
+			{"a", "by", "k"}, {"by", "k"}, {"min=1", "max=9"}, {"min=abc"}, {"x=1"}} {
+			q := "tag=x " + rd.Name + " " + strings.Join(args, " ")
+			_, perr := Parse(q)
+			_, rerr := render.NewResult(render.Spec{Renderer: rd.Name, Args: args})
+			if (perr == nil) != (rerr == nil) {
+				t.Errorf("%q: parse error %v, render error %v", q, perr, rerr)
+			}
+			if perr != nil && "render: "+perr.Error() != rerr.Error() {
+				t.Errorf("%q: parse says %q, render says %q", q, perr, rerr)
+			}
+		}
+	}
+	for _, q := range []string{"tag=x chart", "tag=x table -x", "tag=x text foo"} {
+		if _, err := Parse(q); err == nil {
+			t.Errorf("%q parses", q)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package search
 
-// modules is the module table: name → definition. Renderers are in the renderers table.
+// modules is the module table: name → definition. Renderers are in render's registry
+// (render.Lookup, render.All).
 var modules map[string]moduleDef
 
 func init() {
