@@ -34,6 +34,7 @@ type settings struct {
 	MemoryBudgetMB       int64    `json:"memory_budget_mb"`        // SLUICE_MEMORY_BUDGET_MB
 	StreamBlock          int      `json:"stream_block"`            // SLUICE_STREAM_BLOCK
 	FullResolutionStats  bool     `json:"full_resolution_stats"`   // SLUICE_FULL_RESOLUTION_STATS
+	SearchWorkers        int      `json:"search_workers"`          // SLUICE_SEARCH_WORKERS; 0: GOMAXPROCS
 	PingPeriod           duration `json:"ping_period"`             // SLUICE_PING_PERIOD
 	SysStatsPeriod       duration `json:"sys_stats_period"`        // SLUICE_SYS_STATS_PERIOD
 	IdxStatsPeriod       duration `json:"idx_stats_period"`        // SLUICE_IDX_STATS_PERIOD
@@ -178,6 +179,7 @@ func applyEnv(s *settings, env func(string) (string, bool)) error {
 	num64("SLUICE_RENDER_STORE_LIMIT_MB", &s.RenderStoreLimitMB)
 	num64("SLUICE_MEMORY_BUDGET_MB", &s.MemoryBudgetMB)
 	num("SLUICE_STREAM_BLOCK", &s.StreamBlock)
+	num("SLUICE_SEARCH_WORKERS", &s.SearchWorkers)
 	boolean("SLUICE_FULL_RESOLUTION_STATS", &s.FullResolutionStats)
 	dur("SLUICE_PING_PERIOD", &s.PingPeriod)
 	dur("SLUICE_SYS_STATS_PERIOD", &s.SysStatsPeriod)

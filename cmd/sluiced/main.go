@@ -109,6 +109,7 @@ func engineConfig(s settings, logger *slog.Logger) engine.Config {
 	cfg.Search.MemoryBudget = s.MemoryBudgetMB << 20
 	cfg.Search.StreamBlock = s.StreamBlock
 	cfg.Search.FullResolution = s.FullResolutionStats
+	cfg.Search.Workers = s.SearchWorkers
 	cfg.Stats.IndexerAddr = s.IndexerAddr
 	cfg.Stats.PingPeriod = time.Duration(s.PingPeriod)
 	cfg.Stats.SysStatsPeriod = time.Duration(s.SysStatsPeriod)

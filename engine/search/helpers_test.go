@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -128,8 +129,10 @@ func (s *memSink) Add(batch []wire.Entry) {
 
 func (s *memSink) Progress(ts int64) { s.progress = append(s.progress, ts) }
 
-// fakeRec is a StatsRecorder keeping counters per module and bucket.
+// fakeRec is a StatsRecorder keeping counters per module and bucket. Parallel workers record
+// concurrently, so it locks.
 type fakeRec struct {
+	mu    sync.Mutex
 	width int64
 	start int64
 	c     map[[2]int64]wire.Counters // {module, bucket}
@@ -142,6 +145,8 @@ func newFakeRec(start, width int64) *fakeRec {
 func (r *fakeRec) Width() int64 { return r.width }
 
 func (r *fakeRec) Record(shard, module int, ts int64, c *wire.Counters) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	k := [2]int64{int64(module), (ts - r.start) / r.width}
 	x := r.c[k]
 	x.Merge(c)
@@ -289,12 +294,13 @@ type countSink struct{ n, progress int }
 func (s *countSink) Add(b []wire.Entry) { s.n += len(b) }
 func (s *countSink) Progress(int64)     { s.progress++ }
 
-// arrayRec is a StatsRecorder over a fixed array.
+// arrayRec is a StatsRecorder over a fixed array, one plane per shard (workers record
+// concurrently, each into its own shard).
 type arrayRec struct {
-	c [8][64]wire.Counters
+	c [8][8][64]wire.Counters
 }
 
 func (r *arrayRec) Width() int64 { return int64(time.Minute) }
 func (r *arrayRec) Record(shard, module int, ts int64, c *wire.Counters) {
-	r.c[module][((ts-tStart)/int64(time.Minute))&63].Merge(c)
+	r.c[shard&7][module][((ts-tStart)/int64(time.Minute))&63].Merge(c)
 }

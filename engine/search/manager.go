@@ -39,6 +39,10 @@ type ManagerConfig struct {
 	// channel before acknowledging it (they are held and answered after the acknowledgement,
 	// PROTOCOL.md §3.4); a request past it closes the socket with 1008. Default 1 MiB.
 	MaxQueuedBytes int
+
+	// Workers is the number of goroutines one search scans and runs its pipeline on (see
+	// RunOptions.Workers); default runtime.GOMAXPROCS(0), 1 runs each search on one goroutine.
+	Workers int
 }
 
 func (c *ManagerConfig) defaults() {
@@ -356,7 +360,7 @@ func (s *Search) Start() {
 	go func() {
 		defer m.wg.Done()
 		err := s.Query.Run(s.ctx, m.src, s.Result, s.Ring, RunOptions{
-			Tags: s.tagIDs, Start: s.RangeStart.UnixNano(), End: s.RangeEnd.UnixNano()})
+			Tags: s.tagIDs, Start: s.RangeStart.UnixNano(), End: s.RangeEnd.UnixNano(), Workers: m.cfg.Workers})
 		if errors.Is(err, context.Canceled) {
 			err = nil
 		}

@@ -184,6 +184,7 @@ func (a *accum) add(i int64, f float64, isInt bool) {
 // aggGroup is one group: its by values (copied), time and accumulators.
 type aggGroup struct {
 	ts     int64 // window start, or the newest entry's TS
+	first  int64 // TS of the group's newest entry: the first in scan order
 	tag    uint16
 	allInt []bool // per op: every sample was an integer
 	by     []wire.Value
@@ -207,6 +208,8 @@ type aggStage struct {
 	accs   []accum
 	key    []byte
 	vals   []wire.Value
+
+	merged bool // other workers' groups were merged in: flush orders groups by first
 
 	// flush state
 	order  []int32
@@ -262,8 +265,12 @@ func (g *aggStage) process(ents []wire.Entry) (int, error) {
 			idx = g.newGroup(e)
 		}
 		grp := &g.groups[idx]
-		if g.window == 0 && e.TS > grp.ts {
-			grp.ts = e.TS
+		if e.TS > grp.first {
+			// a worker of a parallel scan sees blocks out of order: keep the newest entry's
+			grp.first, grp.tag = e.TS, e.Tag
+			if g.window == 0 {
+				grp.ts = e.TS
+			}
 		}
 		for k := range s.ops {
 			op := &s.ops[k]
@@ -311,7 +318,7 @@ func (g *aggStage) process(ents []wire.Entry) (int, error) {
 // newGroup creates the group of the current key and values.
 func (g *aggStage) newGroup(e *wire.Entry) int32 {
 	s := g.s
-	grp := aggGroup{tag: e.Tag, acc: len(g.accs), allInt: make([]bool, len(s.ops))}
+	grp := aggGroup{tag: e.Tag, first: e.TS, acc: len(g.accs), allInt: make([]bool, len(s.ops))}
 	for k := range grp.allInt {
 		grp.allInt[k] = true
 	}
@@ -391,6 +398,10 @@ func (g *aggStage) flush() ([]wire.Entry, error) {
 		for i := range g.order {
 			g.order[i] = int32(i)
 		}
+		if g.merged {
+			// one worker creates groups in scan order; merged ones are put back in it
+			sort.SliceStable(g.order, func(a, b int) bool { return g.groups[g.order[a]].first > g.groups[g.order[b]].first })
+		}
 		if g.window > 0 {
 			sort.SliceStable(g.order, func(a, b int) bool { return g.groups[g.order[a]].ts < g.groups[g.order[b]].ts })
 		}
@@ -433,4 +444,78 @@ func (g *aggStage) flush() ([]wire.Entry, error) {
 		}
 	}
 	return g.out, nil
+}
+
+// merge folds the accumulator of the same operation in another worker's group into a, as if
+// a had seen b's samples too. Integer sums, counts, minima, maxima and unique sets are exact;
+// float sums and the mean/variance (Chan et al.'s pairwise update of Welford's state) differ
+// from one accumulator fed every sample only by rounding.
+func (a *accum) merge(b *accum) {
+	if b.unique != nil {
+		if a.unique == nil {
+			a.unique = b.unique
+		} else {
+			for k := range b.unique {
+				a.unique[k] = struct{}{}
+			}
+		}
+	}
+	if b.n == 0 {
+		return
+	}
+	if a.n == 0 {
+		u := a.unique
+		*a = *b
+		a.unique = u
+		return
+	}
+	if a.float || b.float {
+		a.fsum = a.fsum + float64(a.isum) + b.fsum + float64(b.isum)
+		a.isum, a.float = 0, true
+	} else if s := a.isum + b.isum; (b.isum > 0 && s < a.isum) || (b.isum < 0 && s > a.isum) {
+		a.fsum, a.isum, a.float = float64(a.isum)+float64(b.isum), 0, true
+	} else {
+		a.isum = s
+	}
+	a.imin, a.imax = min(a.imin, b.imin), max(a.imax, b.imax)
+	a.fmin, a.fmax = min(a.fmin, b.fmin), max(a.fmax, b.fmax)
+	n := a.n + b.n
+	d := b.mean - a.mean
+	a.mean += d * float64(b.n) / float64(n)
+	a.m2 += b.m2 + d*d*float64(a.n)*float64(b.n)/float64(n)
+	a.n = n
+}
+
+// merge folds another worker's aggregation stage of the same module into g.
+func (g *aggStage) merge(other stage) error {
+	o := other.(*aggStage)
+	nops := len(g.s.ops)
+	for key, oi := range o.index {
+		og := &o.groups[oi]
+		idx, ok := g.index[key]
+		if !ok {
+			if len(g.groups) >= g.rc.opt.MaxGroups {
+				return &LimitExceededError{Module: g.s.module, Field: "MaxGroups", Limit: int64(g.rc.opt.MaxGroups)}
+			}
+			ng := *og
+			ng.acc = len(g.accs)
+			g.accs = append(g.accs, o.accs[og.acc:og.acc+nops]...)
+			g.index[key] = int32(len(g.groups))
+			g.groups = append(g.groups, ng)
+			continue
+		}
+		grp := &g.groups[idx]
+		if og.first > grp.first {
+			grp.first, grp.tag = og.first, og.tag
+		}
+		if g.window == 0 && og.ts > grp.ts {
+			grp.ts = og.ts
+		}
+		for k := 0; k < nops; k++ {
+			grp.allInt[k] = grp.allInt[k] && og.allInt[k]
+			g.accs[grp.acc+k].merge(&o.accs[og.acc+k])
+		}
+	}
+	g.merged = true
+	return nil
 }

@@ -143,9 +143,13 @@ func (g *sortStage) less(a, b *sortItem) bool {
 			return a.has // missing values last, whatever the direction
 		}
 		if !a.has {
-			return false
+			return a.e.TS > b.e.TS
 		}
 		c = compareValues(a.key, b.key)
+	}
+	if c == 0 {
+		// ties keep scan order (newest first) however workers split the scan
+		return a.e.TS > b.e.TS
 	}
 	if g.s.desc {
 		return c > 0
@@ -164,6 +168,16 @@ func (g *sortStage) flush() ([]wire.Entry, error) {
 		g.next++
 	}
 	return g.out, nil
+}
+
+// merge folds another worker's sort stage into g: its buffered entries join g's.
+func (g *sortStage) merge(other stage) error {
+	o := other.(*sortStage)
+	if g.bytes += o.bytes; g.bytes > g.rc.opt.MaxSortBytes {
+		return &LimitExceededError{Module: "sort", Field: "MaxSortBytes", Limit: g.rc.opt.MaxSortBytes}
+	}
+	g.items = append(g.items, o.items...)
+	return nil
 }
 
 // compareValues orders two values: numerically when both are numbers, as addresses when both

@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -20,14 +21,16 @@ type Source interface {
 // Sink receives a query's results: *render.Result implements it. Add gets the entries that
 // came out of the pipeline; they, their Data and their EVs are valid only during the call, so
 // the sink copies what it keeps. Progress reports the scan position (an entry timestamp) after
-// every batch. Calls come from one goroutine per Run.
+// every batch. Add and Progress are called from one goroutine at a time per Run (not always
+// the same one when the query runs on several workers).
 type Sink interface {
 	Add(batch []wire.Entry)
 	Progress(ts int64)
 }
 
 // StatsRecorder receives the per-module statistics: *stats.Ring implements it. Record adds c to
-// module's counters in the time bucket of ts; Width is the bucket width in nanoseconds.
+// module's counters in the time bucket of ts; Width is the bucket width in nanoseconds. When a
+// query runs on several workers, Record is called concurrently, each worker with its own shard.
 type StatsRecorder interface {
 	Record(shard, module int, ts int64, c *wire.Counters)
 	Width() int64
@@ -53,6 +56,10 @@ type RunOptions struct {
 	// FlushBatch is the number of entries a condensing module hands downstream at a time when
 	// the scan ends; default 1024.
 	FlushBatch int
+	// Workers is the number of goroutines that scan and run the pipeline; default
+	// runtime.GOMAXPROCS(0), 1 runs everything on the calling goroutine. Worker w records its
+	// statistics in stats-ring shard Shard+w. See ParallelSource for how work is split.
+	Workers int
 }
 
 func (o *RunOptions) defaults() {
@@ -67,6 +74,9 @@ func (o *RunOptions) defaults() {
 	}
 	if o.FlushBatch <= 0 {
 		o.FlushBatch = 1024
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
 	}
 }
 
@@ -138,9 +148,24 @@ var errStop = errors.New("search: limit reached")
 // limit and the aggregations (new groups excepted); regex allocates per matching entry (Go's
 // regexp has no allocation-free submatch API); sort copies every entry it buffers.
 func (q *Query) Run(ctx context.Context, src Source, sink Sink, rec StatsRecorder, opt RunOptions) error {
+	opt.defaults()
+	if opt.Workers > 1 {
+		if ps, ok := src.(ParallelSource); ok && q.Mergeable() {
+			return q.runCondensing(ctx, ps, sink, rec, opt)
+		}
+		if k, work := q.perEntryPrefix(); work {
+			return q.runFanout(ctx, src, sink, rec, opt, k)
+		}
+	}
 	p := newPipeline(q, sink, rec, opt)
+	return p.scan(ctx, src, p.batch)
+}
+
+// scan runs an ordered scan of p's range with fn as the callback, then lets the condensing
+// stages emit and reports the end of the range.
+func (p *pipeline) scan(ctx context.Context, src Source, fn func([]wire.Entry) error) error {
 	p.rc.streaming = true
-	err := src.Scan(ctx, store.ScanQuery{Tags: p.opt.Tags, Start: p.opt.Start, End: p.opt.End}, p.batch)
+	err := src.Scan(ctx, store.ScanQuery{Tags: p.opt.Tags, Start: p.opt.Start, End: p.opt.End}, fn)
 	p.rc.streaming = false
 	if err != nil && !errors.Is(err, errStop) {
 		return err
@@ -151,7 +176,7 @@ func (q *Query) Run(ctx context.Context, src Source, sink Sink, rec StatsRecorde
 	if err := p.finish(ctx); err != nil {
 		return err
 	}
-	sink.Progress(p.opt.Start)
+	p.sink.Progress(p.opt.Start)
 	return nil
 }
 
@@ -225,7 +250,7 @@ func (p *pipeline) batch(batch []wire.Entry) error {
 	}
 	p.ar.reset()
 	p.work = append(p.work[:0], batch...)
-	out, err := p.runs(0, p.work)
+	out, err := p.runs(0, len(p.stages), p.work)
 	if err != nil {
 		return err
 	}
@@ -239,9 +264,9 @@ func (p *pipeline) batch(batch []wire.Entry) error {
 	return nil
 }
 
-// runs pushes ents through stages from..end in runs of entries of one stats bucket and
+// runs pushes ents through stages [from, to) in runs of entries of one stats bucket and
 // compacts the survivors at the front of ents.
-func (p *pipeline) runs(from int, ents []wire.Entry) (int, error) {
+func (p *pipeline) runs(from, to int, ents []wire.Entry) (int, error) {
 	out := 0
 	for i := 0; i < len(ents); {
 		b := p.bucket(ents[i].TS)
@@ -249,7 +274,7 @@ func (p *pipeline) runs(from int, ents []wire.Entry) (int, error) {
 		for j < len(ents) && p.bucket(ents[j].TS) == b {
 			j++
 		}
-		n, err := p.push(from, ents[i:j])
+		n, err := p.push(from, to, ents[i:j])
 		if err != nil {
 			return 0, err
 		}
@@ -270,13 +295,13 @@ func dataBytes(ents []wire.Entry) uint64 {
 	return n
 }
 
-// push runs ents (one stats bucket) through stages from..end, recording every stage's
+// push runs ents (one stats bucket) through stages [from, to), recording every stage's
 // counters, and returns how many survive (at the front of ents).
-func (p *pipeline) push(from int, ents []wire.Entry) (int, error) {
+func (p *pipeline) push(from, to int, ents []wire.Entry) (int, error) {
 	ts := ents[0].TS
 	n := len(ents)
 	c := &p.c
-	for j := from; j < len(p.stages) && n > 0; j++ {
+	for j := from; j < to && n > 0; j++ {
 		*c = wire.Counters{InputCount: uint64(n), InputBytes: dataBytes(ents[:n])}
 		t0 := time.Now()
 		m, err := p.stages[j].process(ents[:n])
@@ -333,7 +358,7 @@ func (p *pipeline) finish(ctx context.Context) error {
 				a = z
 			}
 			p.work = append(p.work[:0], ents...)
-			out, err := p.runs(i+1, p.work)
+			out, err := p.runs(i+1, len(p.stages), p.work)
 			if err != nil {
 				return err
 			}

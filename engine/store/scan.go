@@ -3,7 +3,6 @@ package store
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"sync"
 
@@ -310,23 +309,10 @@ func (sc *scanner) activate() error {
 	sc.pend = sc.pend[:last]
 	sc.downPend(0)
 
-	n := int(p.b.bodyLen)
-	if cap(sc.comp) < n {
-		sc.comp = make([]byte, n)
-	}
-	body := sc.comp[:n]
-	if _, err := p.sh.f.ReadAt(body, p.b.off+blockHeaderSize); err != nil {
-		return fmt.Errorf("store: cannot read block at offset %d of %s: %w", p.b.off, p.sh.path, err)
-	}
 	c := sc.cursor()
-	var err error
-	c.raw, err = decodeBody(&p.b.blockHeader, body, c.raw)
-	if err == nil {
-		c.ents, c.cur, err = decodeRecords(&p.b.blockHeader, c.raw, c.ents, &sc.filter)
-	}
-	if err != nil {
+	if _, err := readBlock(p.sh, p.b, &sc.comp, c, &sc.filter); err != nil {
 		sc.recycle(c)
-		return fmt.Errorf("%w: block at offset %d of %s: %v", ErrCorrupt, p.b.off, p.sh.path, err)
+		return err
 	}
 	if len(c.cur) == 0 {
 		sc.recycle(c)

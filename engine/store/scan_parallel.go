@@ -1,0 +1,206 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/sluicehq/sluice/wire"
+)
+
+// ScanUnordered calls fn with batches of the entries selected by q from up to workers
+// goroutines at once (workers <= 0 means 1). Each goroutine reads, checks and decodes whole
+// blocks, so block decoding runs on every worker, and hands each block's entries to fn in
+// batches of at most Config.ScanBatch; worker is the calling goroutine's number in
+// [0, workers), so fn can keep per-worker state without locks. Within a batch entries are in
+// q's time order; across batches there is no order, though blocks are taken in scan order so
+// the position moves roughly monotonically. fn runs concurrently with itself for different
+// workers. Batch memory, errors and cancellation are as for Scan: the first error (or ctx's)
+// stops every worker and is returned.
+func (s *Store) ScanUnordered(ctx context.Context, q ScanQuery, workers int, fn func(worker int, batch []wire.Entry) error) error {
+	if len(q.Tags) == 0 || q.End <= q.Start {
+		return nil
+	}
+	workers = max(workers, 1)
+	s.life.RLock()
+	if s.closed {
+		s.life.RUnlock()
+		return ErrClosed
+	}
+	ps := parScanPool.Get().(*parScan)
+	ps.init(s, &q)
+	s.life.RUnlock()
+	defer func() {
+		ps.reset(&q)
+		parScanPool.Put(ps)
+	}()
+	if len(ps.blocks) == 0 {
+		return nil
+	}
+	workers = min(workers, len(ps.blocks))
+	var (
+		next atomic.Int64
+		stop atomic.Bool
+		once sync.Once
+		ferr error
+		wg   sync.WaitGroup
+	)
+	fail := func(err error) {
+		once.Do(func() { ferr = err })
+		stop.Store(true)
+	}
+	run := func(w int) {
+		bw := blockWorkerPool.Get().(*blockWorker)
+		defer func() {
+			bw.release()
+			blockWorkerPool.Put(bw)
+		}()
+		for !stop.Load() {
+			i := int(next.Add(1) - 1)
+			if i >= len(ps.blocks) {
+				return
+			}
+			if err := ctx.Err(); err != nil {
+				fail(err)
+				return
+			}
+			pb := &ps.blocks[i]
+			ents, err := bw.decode(pb.sh, pb.b, &ps.filter)
+			if err != nil {
+				fail(err)
+				return
+			}
+			for len(ents) > 0 && !stop.Load() {
+				k := min(len(ents), s.cfg.ScanBatch)
+				if err := fn(w, ents[:k:k]); err != nil {
+					fail(err)
+					return
+				}
+				ents = ents[k:]
+			}
+		}
+	}
+	for w := 1; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run(w)
+		}()
+	}
+	run(0)
+	wg.Wait()
+	return ferr
+}
+
+// parScan is the pooled snapshot of one ScanUnordered: the selected blocks in scan order.
+type parScan struct {
+	shards []*shard
+	blocks []pendBlock
+	filter recordFilter
+	tags   [1024]uint64
+	asc    bool
+}
+
+var parScanPool = sync.Pool{New: func() any { return new(parScan) }}
+
+// init takes every block that may hold entries selected by q, with a reference on its shard.
+func (ps *parScan) init(s *Store, q *ScanQuery) {
+	var mask uint64
+	for _, t := range q.Tags {
+		ps.tags[t>>6] |= 1 << (t & 63)
+		mask |= tagBit(t)
+	}
+	ps.asc = q.Ascending
+	ps.filter = recordFilter{start: q.Start, end: q.End, tags: &ps.tags, descending: !q.Ascending}
+	s.mu.RLock()
+	for _, w := range s.wells {
+		for _, sh := range w.shards {
+			if len(sh.blocks) == 0 || sh.mask&mask == 0 || sh.maxTS < q.Start || sh.minTS >= q.End {
+				continue
+			}
+			sh.refs.Add(1)
+			ps.shards = append(ps.shards, sh)
+			for i := range sh.blocks {
+				b := &sh.blocks[i]
+				if b.tagMask&mask == 0 || b.maxTS < q.Start || b.minTS >= q.End {
+					continue
+				}
+				key := min(b.maxTS, q.End-1)
+				if q.Ascending {
+					key = max(b.minTS, q.Start)
+				}
+				ps.blocks = append(ps.blocks, pendBlock{sh: sh, b: b, key: key})
+			}
+		}
+	}
+	s.mu.RUnlock()
+	if ps.asc {
+		slices.SortFunc(ps.blocks, func(a, b pendBlock) int { return cmp.Compare(a.key, b.key) })
+	} else {
+		slices.SortFunc(ps.blocks, func(a, b pendBlock) int { return cmp.Compare(b.key, a.key) })
+	}
+}
+
+func (ps *parScan) reset(q *ScanQuery) {
+	for _, t := range q.Tags {
+		ps.tags[t>>6] = 0
+	}
+	for _, sh := range ps.shards {
+		sh.release()
+	}
+	clear(ps.shards)
+	ps.shards = ps.shards[:0]
+	clear(ps.blocks)
+	ps.blocks = ps.blocks[:0]
+}
+
+// blockWorker is the pooled decode state of one scanning goroutine.
+type blockWorker struct {
+	comp []byte
+	c    cursor
+}
+
+var blockWorkerPool = sync.Pool{New: func() any { return new(blockWorker) }}
+
+// decode reads, checks and decodes block b of sh and returns its entries selected by f, in
+// f's order. They point into the worker's buffers and stay valid until the next decode.
+func (bw *blockWorker) decode(sh *shard, b *blockMeta, f *recordFilter) ([]wire.Entry, error) {
+	return readBlock(sh, b, &bw.comp, &bw.c, f)
+}
+
+// release drops references into decoded data and oversized buffers.
+func (bw *blockWorker) release() {
+	clear(bw.c.ents)
+	bw.c.cur = nil
+	if cap(bw.c.raw) > maxPooledBlock {
+		bw.c.raw, bw.c.ents = nil, nil
+	}
+	if cap(bw.comp) > maxPooledBlock {
+		bw.comp = nil
+	}
+}
+
+// readBlock reads block b of sh into *comp, checks and decodes it into c.raw and c.ents, and
+// returns the entries selected by f (also left in c.cur).
+func readBlock(sh *shard, b *blockMeta, comp *[]byte, c *cursor, f *recordFilter) ([]wire.Entry, error) {
+	n := int(b.bodyLen)
+	if cap(*comp) < n {
+		*comp = make([]byte, n)
+	}
+	body := (*comp)[:n]
+	if _, err := sh.f.ReadAt(body, b.off+blockHeaderSize); err != nil {
+		return nil, fmt.Errorf("store: cannot read block at offset %d of %s: %w", b.off, sh.path, err)
+	}
+	var err error
+	c.raw, err = decodeBody(&b.blockHeader, body, c.raw)
+	if err == nil {
+		c.ents, c.cur, err = decodeRecords(&b.blockHeader, c.raw, c.ents, f)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: block at offset %d of %s: %v", ErrCorrupt, b.off, sh.path, err)
+	}
+	return c.cur, nil
+}
