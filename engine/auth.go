@@ -1,32 +1,45 @@
 package engine
 
 import (
-	"crypto/subtle"
 	"net/http"
-	"strings"
+	"slices"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sluicehq/sluice/engine/access"
 )
 
-// requireToken guards the REST routes with the same tokens as the websockets: with tokens
-// configured a request must carry one as "Authorization: Bearer" or "Gravwell-Token"; with none
-// configured the server listens on loopback only (CheckListen) and the routes are open.
-func requireToken(tokens []string, h http.Handler) http.Handler {
-	if len(tokens) == 0 {
-		return h
+// newPolicy builds the engine's access policy from Config.Access, adding the legacy
+// Server.Tokens and Server.AllowedOrigins.
+func newPolicy(cfg *Config) (*access.Policy, error) {
+	ac := cfg.Access
+	ac.Tokens = append(append([]string(nil), ac.Tokens...), cfg.Server.Tokens...)
+	ac.AllowedOrigins = append(append([]string(nil), ac.AllowedOrigins...), cfg.Server.AllowedOrigins...)
+	return access.NewPolicy(ac)
+}
+
+// guard puts every route behind the access policy: Host and Origin rules for all of them, and
+// a principal in the request's context (access.FromContext). /metrics and / are public only
+// with MetricsPublic. Websocket routes go to the websocket server, which admits them with the
+// same Policy.Admit and counts refusals in sluice_ws_upgrades_failed_total.
+func (e *Engine) guard(h http.Handler, reg prometheus.Registerer) http.Handler {
+	refused := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_http_refused_total",
+		Help: "HTTP requests (websocket upgrades included) refused by the access policy, by reason: host, origin, auth."},
+		[]string{"reason"})
+	reg.MustRegister(refused)
+	public := func(r *http.Request) bool {
+		return e.access.MetricsPublic() && (r.URL.Path == "/metrics" || r.URL.Path == "/")
 	}
+	guarded := e.access.Handler(h, access.HandlerOptions{Public: public, OnRefuse: func(r *http.Request, ref *access.Refusal) {
+		refused.WithLabelValues(ref.Reason).Inc()
+		e.log.Info("request refused", "reason", ref.Reason, "method", r.Method, "path", r.URL.Path,
+			"remote", r.RemoteAddr, "err", ref.Message)
+	}})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cred := r.Header.Get("Gravwell-Token")
-		if a := r.Header.Get("Authorization"); cred == "" && len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
-			cred = strings.TrimSpace(a[7:])
+		if slices.Contains(wsPaths, r.URL.Path) {
+			e.srv.ServeHTTP(w, r) // admitted by the server: same Policy.Admit
+			return
 		}
-		for _, t := range tokens {
-			if cred != "" && subtle.ConstantTimeCompare([]byte(cred), []byte(t)) == 1 {
-				h.ServeHTTP(w, r)
-				return
-			}
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("WWW-Authenticate", `Bearer realm="sluice"`) // RFC 9110 §15.5.2
-		w.WriteHeader(http.StatusUnauthorized)
-		w.Write([]byte(`{"Error":"missing or invalid token: send Authorization: Bearer TOKEN or Gravwell-Token"}` + "\n"))
+		guarded.ServeHTTP(w, r)
 	})
 }

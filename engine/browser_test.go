@@ -120,11 +120,19 @@ const authRefusedMetric = "sluice_ws_upgrades_failed_total"
 // credential (answered 401) from its /metrics.
 func authRefusals(t *testing.T, srvURL string) int {
 	t.Helper()
-	resp, err := http.Get(srvURL + "/metrics")
+	req, err := http.NewRequest("GET", srvURL+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+browserToken) // /metrics needs a principal when tokens are set
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %s", resp.Status)
+	}
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)

@@ -502,6 +502,8 @@ type summary struct {
 	Name       string
 }
 
+// httpDo sends one request and returns its status and body. A "Host" in hdr becomes the
+// request's Host header (the connection still goes to url's address, as after a DNS rebinding).
 func httpDo(t *testing.T, method, url string, hdr http.Header, body io.Reader) (int, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, body)
@@ -510,6 +512,9 @@ func httpDo(t *testing.T, method, url string, hdr http.Header, body io.Reader) (
 	}
 	for k, v := range hdr {
 		req.Header[k] = v
+	}
+	if h := hdr.Get("Host"); h != "" {
+		req.Host = h
 	}
 	cl := &http.Client{Timeout: readTimeout, Transport: httpTransport}
 	resp, err := cl.Do(req)

@@ -25,6 +25,7 @@ import (
 
 	"github.com/sluicehq/sluice/collect"
 	"github.com/sluicehq/sluice/demo"
+	"github.com/sluicehq/sluice/engine/access"
 	"github.com/sluicehq/sluice/engine/extract"
 	"github.com/sluicehq/sluice/engine/search"
 	"github.com/sluicehq/sluice/engine/server"
@@ -40,11 +41,14 @@ type Config struct {
 	// embedder registers with Embed are served.
 	DataDir string
 	Store   store.Config  // Dir is taken from DataDir
-	Server  server.Config // websocket limits, tokens, origins, compression
-	Search  search.ManagerConfig
-	Stats   StatsConfig
-	Ingest  ingest.HandlerConfig
-	Logger  *slog.Logger // default slog.Default()
+	Server  server.Config // websocket limits, legacy tokens and origins, compression
+	// Access names the principals and the Host, Origin and /metrics rules of every route.
+	// Server.Tokens and Server.AllowedOrigins are added to it.
+	Access access.Config
+	Search search.ManagerConfig
+	Stats  StatsConfig
+	Ingest ingest.HandlerConfig
+	Logger *slog.Logger // default slog.Default()
 	// Registry receives the engine's metrics; nil creates a private one served on /metrics.
 	Registry *prometheus.Registry
 }
@@ -59,6 +63,10 @@ type StatsConfig struct {
 	ProcRoot        string        // root of /proc and /sys, for tests; default "/"
 }
 
+// wsPaths are the websocket routes; the websocket server admits their upgrades itself with
+// the same policy, so that refusals keep PROTOCOL.md §1.2's order and upgrade metrics.
+var wsPaths = []string{"/api/ws/search", "/ws/search", "/api/ws/stats", "/ws/stats"}
+
 // Engine is a running sluice instance.
 type Engine struct {
 	cfg     Config
@@ -69,6 +77,8 @@ type Engine struct {
 	hub     *collect.Hub
 	stats   *statsService
 	mux     *http.ServeMux
+	handler http.Handler // mux behind the access policy
+	access  *access.Policy
 	cancel  context.CancelFunc
 	done    chan struct{}
 }
@@ -98,6 +108,13 @@ func New(cfg Config) (*Engine, error) {
 		}
 		e.store = st
 	}
+	pol, err := newPolicy(&cfg)
+	if err != nil {
+		e.closeStore()
+		return nil, err
+	}
+	e.access = pol
+	cfg.Server.Access = pol
 	srv, err := server.New(cfg.Server, cfg.Logger, cfg.Registry)
 	if err != nil {
 		e.closeStore()
@@ -122,10 +139,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	srv.Handle("/api/ws/stats", e.stats.service(false))
 	srv.Handle("/ws/stats", e.stats.service(true))
-	for _, p := range []string{"/api/ws/search", "/ws/search", "/api/ws/stats", "/ws/stats"} {
+	for _, p := range wsPaths {
 		e.mux.Handle(p, srv)
 	}
-	tokens := cfg.Server.Tokens
 	if e.store != nil {
 		ic := cfg.Ingest
 		if ic.MaxEntrySize == 0 {
@@ -134,12 +150,13 @@ func New(cfg Config) (*Engine, error) {
 		if ic.Logger == nil {
 			ic.Logger = cfg.Logger
 		}
-		e.mux.Handle("/api/ingest", requireToken(tokens, ingest.NewHandler(e.store, ic)))
+		e.mux.Handle("/api/ingest", ingest.NewHandler(e.store, ic))
 	}
-	e.mux.Handle("GET /api/searchctrl", requireToken(tokens, http.HandlerFunc(e.listSearches)))
-	e.mux.Handle("DELETE /api/searchctrl/{id}", requireToken(tokens, http.HandlerFunc(e.deleteSearch)))
+	e.mux.HandleFunc("GET /api/searchctrl", e.listSearches)
+	e.mux.HandleFunc("DELETE /api/searchctrl/{id}", e.deleteSearch)
 	e.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
 	e.mux.HandleFunc("GET /{$}", e.index)
+	e.handler = e.guard(e.mux, cfg.Registry)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
@@ -150,8 +167,13 @@ func New(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-// Handler returns the HTTP handler serving every route of the engine.
-func (e *Engine) Handler() http.Handler { return e.mux }
+// Handler returns the HTTP handler serving every route of the engine, each behind the access
+// policy (Config.Access): a handler reached through it finds the request's principal with
+// access.FromContext.
+func (e *Engine) Handler() http.Handler { return e.handler }
+
+// Access returns the engine's access policy.
+func (e *Engine) Access() *access.Policy { return e.access }
 
 // Store returns the embedded store, or nil when the engine has none.
 func (e *Engine) Store() *store.Store { return e.store }

@@ -17,7 +17,7 @@ type engineMetrics struct {
 func newEngineMetrics(e *Engine, reg prometheus.Registerer) *engineMetrics {
 	m := &engineMetrics{
 		launches: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_search_launches_total",
-			Help: "Search launches by outcome: ok, or the refusal reason (a limit's config field, parse, range, other)."},
+			Help: "Search launches by outcome: ok, or the refusal reason (a limit's config field, parse, range, share, other)."},
 			[]string{"outcome"}),
 	}
 	reg.MustRegister(m.launches,

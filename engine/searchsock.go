@@ -151,19 +151,27 @@ func (ss *searchService) launchError(sess *server.Session, msg string) {
 }
 
 func (ss *searchService) launch(sess *server.Session, req *wire.StartSearchRequest) {
+	who := sess.Principal()
+	if gid, ok := who.CanShare(req.GIDs); !ok {
+		ss.metrics.launches.WithLabelValues("share").Inc()
+		ss.launchError(sess, "search: cannot share with group "+strconv.Itoa(int(gid))+": principal "+
+			strconv.Quote(who.Name)+" is not a member")
+		return
+	}
 	s, err := ss.m.Launch(search.LaunchRequest{
 		Query: req.SearchString, Start: req.SearchStart, End: req.SearchEnd, Filters: filtersOf(req.Filters),
 		Background: req.Background, NoHistory: req.NoHistory, Preview: req.Preview, NonTemporal: req.NonTemporal,
-		Name: req.Name, Metadata: req.Metadata, GIDs: req.GIDs, Global: req.Global, UID: 1,
+		Name: req.Name, Metadata: req.Metadata, GIDs: req.GIDs, Global: req.Global, UID: who.UID,
 		Client: sess.ID(), FullResolutionStats: req.FullResolutionStats, LaunchMethod: req.LaunchInfo.Method,
 	})
 	ss.metrics.launches.WithLabelValues(launchOutcome(err)).Inc()
 	if err != nil {
 		var le *search.LimitError
 		if errors.As(err, &le) {
-			ss.log.Warn("search launch refused: limit reached", "field", le.Field, "limit", le.Limit, "session", sess.ID())
+			ss.log.Warn("search launch refused: limit reached", "field", le.Field, "limit", le.Limit,
+				"session", sess.ID(), "principal", who.Name)
 		} else {
-			ss.log.Debug("search launch refused", "session", sess.ID(), "err", err)
+			ss.log.Debug("search launch refused", "session", sess.ID(), "principal", who.Name, "err", err)
 		}
 		ss.launchError(sess, err.Error())
 		return
@@ -239,7 +247,7 @@ func (ss *searchService) attach(sess *server.Session, data []byte) {
 	err := state(sess).parser.AttachSearchRequest(data, &req)
 	var s *search.Search
 	if err == nil {
-		s, err = ss.m.Attach(req.ID)
+		s, err = ss.m.AttachAs(req.ID, sess.Principal())
 	}
 	if err != nil {
 		ss.send(sess, "attach", func(dst []byte) []byte {

@@ -392,12 +392,12 @@ func (m *Manager) Attach(id string) (*Search, error) {
 	s, ok := m.searches[id]
 	m.mu.Unlock()
 	if !ok {
-		return nil, fmt.Errorf("search %s not found", id)
+		return nil, &notFoundError{id}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.deleted {
-		return nil, fmt.Errorf("search %s not found", id)
+		return nil, &notFoundError{id}
 	}
 	s.consumer++
 	if s.timer != nil && s.acked {
@@ -534,7 +534,10 @@ type Summary struct {
 	StartRange time.Time
 	EndRange   time.Time
 	Client     uint64
-	Name       string `json:",omitempty"`
+	Name       string  `json:",omitempty"`
+	UID        int32   // the launcher's UID
+	GIDs       []int32 // groups the search is shared with
+	Global     bool    // shared with everyone
 }
 
 // List returns a summary of every live search, newest first.
@@ -550,7 +553,7 @@ func (m *Manager) List() []Summary {
 		s.mu.Lock()
 		out = append(out, Summary{ID: s.ID, UserQuery: s.Query.Raw, State: s.state, Background: s.Background,
 			Consumers: s.consumer, Launched: s.Launched, StartRange: s.RangeStart, EndRange: s.RangeEnd,
-			Client: s.Client, Name: s.Name})
+			Client: s.Client, Name: s.Name, UID: s.UID, GIDs: s.GIDs, Global: s.Global})
 		s.mu.Unlock()
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Launched.After(out[j].Launched) })

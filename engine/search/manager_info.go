@@ -51,6 +51,11 @@ type EmbedSpec struct {
 	// Modules lists the pipeline modules whose statistics the embedder records, in order.
 	Modules []ModuleInfo
 	Name    string
+	// UID, GIDs and Global say who may see the search (access.CanSee); the zero values make it
+	// visible to admins only. Set Global to serve it to every principal.
+	UID    int32
+	GIDs   []int32
+	Global bool
 }
 
 // Embed registers an embedded search. It is live at once, counts as a background search (it
@@ -79,13 +84,15 @@ func (m *Manager) Embed(spec EmbedSpec) (*Search, error) {
 	now := time.Now().UTC()
 	s := &Search{Query: q, Tags: spec.Tags, tagIDs: ids, RangeStart: spec.Start.UTC(), RangeEnd: spec.End.UTC(),
 		Launched: now, Background: true, Name: spec.Name, Embedded: true, m: m,
+		UID: spec.UID, GIDs: spec.GIDs, Global: spec.Global,
 		state: "running", acked: true}
 	s.Ring = stats.NewRing(stats.RingConfig{Start: s.RangeStart.UnixNano(), End: s.RangeEnd.UnixNano(),
 		Modules: len(mods), MaxBuckets: m.cfg.MaxBuckets})
 	if s.Result, err = m.newResult(s, q.Renderer, q.RendererArgs, spec.Tags, ids, mods, m.cfg.RenderLimit); err != nil {
 		return nil, err
 	}
-	s.fillInfo(q, LaunchRequest{Query: spec.Query, Background: true, Name: spec.Name, LaunchMethod: "script"}, mods)
+	s.fillInfo(q, LaunchRequest{Query: spec.Query, Background: true, Name: spec.Name, LaunchMethod: "script",
+		UID: spec.UID, GIDs: spec.GIDs, Global: spec.Global}, mods)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := m.admit(0); err != nil {

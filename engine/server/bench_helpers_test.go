@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gobwas/ws"
+	"github.com/sluicehq/sluice/engine/access"
 )
 
 // nopSvc ignores everything; it is the Service of parser benchmarks.
@@ -27,7 +28,7 @@ func offlineSession(tb testing.TB) (*Session, *nopSvc) {
 	}
 	tb.Cleanup(func() { srv.Close() })
 	svc := &nopSvc{}
-	s := srv.newSession(svc, "/ws", false)
+	s := srv.newSession(svc, "/ws", false, access.Local)
 	s.state.Store(stOpen)
 	names := []string{"PONG", "search1"}
 	s.chans.Store(&names)

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sluicehq/sluice/engine/access"
 )
 
 // Config holds the limits and policies of a Server. The zero value works: every zero field
@@ -41,11 +43,16 @@ type Config struct {
 	Workers int
 	// ReadBufferSize is the size of each worker's shared read buffer. Default 64 KiB.
 	ReadBufferSize int
-	// Tokens are the accepted credentials (PROTOCOL.md §1.2). Empty: every request is
-	// accepted (use CheckListen to refuse non-loopback listening in that case).
+	// Access is the policy every upgrade is admitted by (Host, Origin, credential) and that
+	// names the session's principal. nil: a policy built from Tokens and AllowedOrigins.
+	Access *access.Policy
+	// Tokens are accepted credentials (PROTOCOL.md §1.2), each the anonymous admin; used only
+	// when Access is nil. Empty: every request is accepted (use CheckListen to refuse
+	// non-loopback listening in that case).
 	Tokens []string
 	// AllowedOrigins are extra origins accepted besides the request's own host, as origins
-	// ("https://gui.example.com") or hosts ("gui.example.com:8443"); "*" allows all.
+	// ("https://gui.example.com") or hosts ("gui.example.com:8443"); "*" allows all. Used only
+	// when Access is nil.
 	AllowedOrigins []string
 	// Compression controls permessage-deflate (RFC 7692, no context takeover both ways).
 	// The zero value, CompressionDefault, enables it.

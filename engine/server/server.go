@@ -3,13 +3,13 @@ package server
 import (
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gobwas/ws"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sluicehq/sluice/engine/access"
 	"github.com/sluicehq/sluice/engine/netpoll"
 )
 
@@ -41,9 +41,7 @@ type Server struct {
 	routes atomic.Pointer[map[string]route]
 	rmu    sync.Mutex // serialises Handle
 
-	tokens     [][]byte
-	origins    []string // lower-case hosts
-	anyOrigin  bool
+	access     *access.Policy
 	nextID     atomic.Uint64
 	reserved   atomic.Int64 // connections counted against MaxConns
 	closed     atomic.Bool
@@ -65,6 +63,12 @@ func New(cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*Server, e
 	if err != nil {
 		return nil, err
 	}
+	pol := cfg.Access
+	if pol == nil {
+		if pol, err = access.NewPolicy(access.Config{Tokens: cfg.Tokens, AllowedOrigins: cfg.AllowedOrigins}); err != nil {
+			return nil, err
+		}
+	}
 	p, err := netpoll.New(netpoll.Config{
 		Workers:         cfg.Workers,
 		ReadBufferSize:  cfg.ReadBufferSize,
@@ -80,26 +84,12 @@ func New(cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*Server, e
 		log:       logger,
 		m:         m,
 		poller:    p,
+		access:    pol,
 		sweepStop: make(chan struct{}),
 		sweepDone: make(chan struct{}),
 	}
 	empty := map[string]route{}
 	s.routes.Store(&empty)
-	for _, t := range cfg.Tokens {
-		if t != "" {
-			s.tokens = append(s.tokens, []byte(t))
-		}
-	}
-	for _, o := range cfg.AllowedOrigins {
-		o = strings.TrimSpace(o)
-		if o == "*" {
-			s.anyOrigin = true
-			continue
-		}
-		if h := originHost(o); h != "" {
-			s.origins = append(s.origins, strings.ToLower(h))
-		}
-	}
 	s.sweepEvery = min(cfg.NegotiationTimeout, cfg.IdleTimeout, cfg.WriteStallTimeout, cfg.CloseTimeout) / 8
 	s.sweepEvery = min(max(s.sweepEvery, 5*time.Millisecond), time.Second)
 	go s.sweep()

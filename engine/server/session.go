@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gobwas/ws"
+	"github.com/sluicehq/sluice/engine/access"
 	"github.com/sluicehq/sluice/engine/netpoll"
 	"github.com/sluicehq/sluice/wire"
 )
@@ -32,6 +33,7 @@ type Session struct {
 	path    string
 	deflate bool
 	slot    int // index in srv.sessions, under srv.mu
+	who     *access.Principal
 
 	state      atomic.Int32
 	opened     bool // Open was called (worker only)
@@ -50,13 +52,14 @@ type Session struct {
 	cause  error // why the session closed, for WaitWritable
 }
 
-func (s *Server) newSession(svc Service, path string, deflate bool) *Session {
+func (s *Server) newSession(svc Service, path string, deflate bool, who *access.Principal) *Session {
 	sess := &Session{
 		srv:     s,
 		svc:     svc,
 		id:      s.nextID.Add(1),
 		path:    path,
 		deflate: deflate,
+		who:     who,
 		created: netpoll.Now(),
 		slot:    -1,
 	}
@@ -66,6 +69,10 @@ func (s *Server) newSession(svc Service, path string, deflate bool) *Session {
 
 // ID returns the session's server-unique identifier.
 func (s *Session) ID() uint64 { return s.id }
+
+// Principal returns who opened the session (access.Local in loopback mode); never nil for a
+// session the server upgraded.
+func (s *Session) Principal() *access.Principal { return s.who }
 
 // Path returns the URL path the session was upgraded on.
 func (s *Session) Path() string { return s.path }

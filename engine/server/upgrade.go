@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"crypto/subtle"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/gobwas/httphead"
 	"github.com/gobwas/ws"
+	"github.com/sluicehq/sluice/engine/access"
 	"github.com/sluicehq/sluice/wire"
 )
 
@@ -18,8 +18,9 @@ const handshakeTimeout = 5 * time.Second
 
 // ServeHTTP upgrades a request for a path registered with Handle to a routing websocket.
 // Refusals, in this order (PROTOCOL.md §1.2): unknown path 404; not a websocket upgrade
-// (a plain GET) 400; Origin not allowed 403; missing or invalid credential when Tokens are
-// configured 401 with body {"Error":"<reason>"}; MaxConns reached or server closing 503.
+// (a plain GET) 400; then access.Policy.Admit: Host not allowed 403, Origin not allowed 403,
+// missing or invalid credential 401 with body {"Error":"<reason>"}; MaxConns reached or server
+// closing 503. The admitted principal is the session's (Session.Principal).
 // A malformed handshake (bad key or version) is answered by gobwas/ws with 400 or 426.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt := (*s.routes.Load())[r.URL.Path]
@@ -32,13 +33,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, http.StatusBadRequest, "not_upgrade", "server: websocket upgrade required (GET with Upgrade: websocket and Connection: Upgrade)")
 		return
 	}
-	if !s.originOK(r) {
-		s.refuse(w, r, http.StatusForbidden, "origin", "server: origin "+strconv.Quote(r.Header.Get("Origin"))+" not allowed")
-		return
-	}
-	if reason := s.authenticate(r); reason != "" {
-		s.refuse(w, r, http.StatusUnauthorized, "auth", reason)
-		return
+	// A request that came through access.Policy.Handler was admitted there already.
+	p := access.FromContext(r.Context())
+	if p == nil {
+		var ref *access.Refusal
+		if p, ref = s.access.Admit(r); ref != nil {
+			s.refuse(w, r, ref.Status, ref.Reason, ref.Message)
+			return
+		}
 	}
 	if s.closed.Load() {
 		s.refuse(w, r, http.StatusServiceUnavailable, "closing", "server: shutting down")
@@ -76,7 +78,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b, _ := rw.Reader.Peek(rw.Reader.Buffered())
 		pre = bytes.Clone(b)
 	}
-	sess := s.newSession(svc, rt.path, deflate)
+	sess := s.newSession(svc, rt.path, deflate, p)
 	s.m.connsTotal.Add(1)
 	if deflate {
 		s.m.deflateSessions.Add(1)
@@ -161,84 +163,4 @@ func firstProtocol(h http.Header) string {
 		}
 	}
 	return ""
-}
-
-// authenticate returns "" when r carries a configured token (or none are configured), else
-// the reason for the 401. Credentials come from any Sec-WebSocket-Protocol token,
-// Authorization: Bearer, or Gravwell-Token (PROTOCOL.md §1.2 rule 1).
-func (s *Server) authenticate(r *http.Request) string {
-	if len(s.tokens) == 0 {
-		return ""
-	}
-	offered := false
-	try := func(c string) bool {
-		c = strings.TrimSpace(c)
-		if c == "" {
-			return false
-		}
-		offered = true
-		ok := 0
-		for _, t := range s.tokens {
-			ok |= subtle.ConstantTimeCompare([]byte(c), t)
-		}
-		return ok == 1
-	}
-	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
-		for v != "" {
-			var t string
-			t, v, _ = strings.Cut(v, ",")
-			if try(t) {
-				return ""
-			}
-		}
-	}
-	for _, v := range r.Header.Values("Authorization") {
-		if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") && try(v[7:]) {
-			return ""
-		}
-	}
-	for _, v := range r.Header.Values("Gravwell-Token") {
-		if try(v) {
-			return ""
-		}
-	}
-	if !offered {
-		return "server: missing credential (Sec-WebSocket-Protocol, Authorization: Bearer or Gravwell-Token)"
-	}
-	return "server: invalid credential"
-}
-
-// originOK applies PROTOCOL.md §1.2 rule 3: no Origin, an Origin whose host equals the
-// request's Host (scheme ignored, ASCII case-insensitive), or an allowed origin's host.
-func (s *Server) originOK(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" || s.anyOrigin {
-		return true
-	}
-	h := originHost(o)
-	if h == "" {
-		return false
-	}
-	if strings.EqualFold(h, r.Host) {
-		return true
-	}
-	for _, a := range s.origins {
-		if strings.EqualFold(h, a) {
-			return true
-		}
-	}
-	return false
-}
-
-// originHost returns the host[:port] of an origin ("scheme://host[:port][/...]") or of a
-// bare "host[:port]".
-func originHost(o string) string {
-	o = strings.TrimSpace(o)
-	if _, rest, ok := strings.Cut(o, "://"); ok {
-		o = rest
-	}
-	if i := strings.IndexAny(o, "/?#"); i >= 0 {
-		o = o[:i]
-	}
-	return o
 }

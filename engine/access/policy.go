@@ -1,0 +1,328 @@
+package access
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// PrincipalConfig names one principal in the configuration. Its token appears only as a hash.
+type PrincipalConfig struct {
+	Name  string  `json:"name"`
+	UID   int32   `json:"uid"`            // 1 or more, unique
+	GIDs  []int32 `json:"gids,omitempty"` // groups it belongs to
+	Admin bool    `json:"admin,omitempty"`
+	// TokenHash is HashToken(token): "sha256:" and 64 hex digits.
+	TokenHash string `json:"token_hash"`
+}
+
+// Config configures a Policy. The zero value is loopback mode: no credential needed, every
+// request is the Local admin, and only loopback Host names pass.
+type Config struct {
+	// Principals are the named identities, each with its token's hash.
+	Principals []PrincipalConfig
+	// Tokens are legacy clear-text tokens (SLUICE_TOKENS); each authenticates as Anonymous,
+	// an admin. Kept for compatibility: prefer Principals.
+	Tokens []string
+	// AllowedOrigins are origins accepted on state-changing requests besides the request's
+	// own host, as origins ("https://gui.example.com") or hosts ("gui.example.com:8443");
+	// "*" accepts every origin.
+	AllowedOrigins []string
+	// AllowedHosts are Host header values accepted besides loopback names and IP addresses,
+	// as "name" (any port) or "name:port"; "*" accepts every host and turns the DNS-rebinding
+	// defence off.
+	AllowedHosts []string
+	// MetricsPublic serves /metrics and / without a credential even when principals or
+	// tokens are configured.
+	MetricsPublic bool
+}
+
+// Policy is the access policy of a server: its principals, and the Host, Origin and
+// credential rules of Admit. It is immutable and safe for concurrent use.
+type Policy struct {
+	keys          []key
+	principals    []*Principal
+	origins       []string // lower-case host[:port]
+	anyOrigin     bool
+	hosts         []string // lower-case name or name:port
+	anyHost       bool
+	metricsPublic bool
+}
+
+type key struct {
+	hash [32]byte
+	p    *Principal
+}
+
+// NewPolicy checks cfg and returns its Policy. Errors name the offending principal and field.
+func NewPolicy(cfg Config) (*Policy, error) {
+	pol := &Policy{metricsPublic: cfg.MetricsPublic}
+	names := map[string]bool{}
+	uids := map[int32]string{}
+	hashes := map[[32]byte]string{}
+	var errs []error
+	for i, pc := range cfg.Principals {
+		what := "principal " + strconv.Itoa(i+1) + " " + strconv.Quote(pc.Name)
+		if err := checkName(pc.Name); err != nil {
+			errs = append(errs, fmt.Errorf("access: %s: %w", what, err))
+			continue
+		}
+		if names[pc.Name] {
+			errs = append(errs, fmt.Errorf("access: %s: name used twice", what))
+			continue
+		}
+		names[pc.Name] = true
+		if pc.UID < 1 {
+			errs = append(errs, fmt.Errorf("access: %s: uid must be 1 or more, got %d", what, pc.UID))
+			continue
+		}
+		if other, dup := uids[pc.UID]; dup {
+			errs = append(errs, fmt.Errorf("access: %s: uid %d already belongs to %q", what, pc.UID, other))
+			continue
+		}
+		uids[pc.UID] = pc.Name
+		h, err := parseHash(pc.TokenHash)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("access: %s: %w", what, err))
+			continue
+		}
+		if other, dup := hashes[h]; dup {
+			errs = append(errs, fmt.Errorf("access: %s: same token as %q", what, other))
+			continue
+		}
+		hashes[h] = pc.Name
+		p := &Principal{Name: pc.Name, UID: pc.UID, GIDs: append([]int32(nil), pc.GIDs...), Admin: pc.Admin}
+		pol.principals = append(pol.principals, p)
+		pol.keys = append(pol.keys, key{hash: h, p: p})
+	}
+	for _, t := range cfg.Tokens {
+		if t = strings.TrimSpace(t); t != "" {
+			pol.keys = append(pol.keys, key{hash: sha256.Sum256([]byte(t)), p: Anonymous})
+		}
+	}
+	for _, o := range cfg.AllowedOrigins {
+		o = strings.TrimSpace(o)
+		if o == "*" {
+			pol.anyOrigin = true
+		} else if h := originHost(o); h != "" {
+			pol.origins = append(pol.origins, strings.ToLower(h))
+		}
+	}
+	for _, h := range cfg.AllowedHosts {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if h == "*" {
+			pol.anyHost = true
+		} else if h != "" {
+			pol.hosts = append(pol.hosts, h)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return pol, nil
+}
+
+func checkName(name string) error {
+	if name == "" {
+		return errors.New("name is empty")
+	}
+	if name == Local.Name || name == Anonymous.Name {
+		return errors.New("name " + strconv.Quote(name) + " is reserved")
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-@", r)) {
+			return errors.New("name may hold only letters, digits and . _ - @")
+		}
+	}
+	return nil
+}
+
+// Open reports whether no principals and no tokens are configured: every request is then
+// Local, and the server must listen on loopback only (CheckListen).
+func (pol *Policy) Open() bool { return len(pol.keys) == 0 }
+
+// HasPrincipals reports whether named principals are configured.
+func (pol *Policy) HasPrincipals() bool { return len(pol.principals) > 0 }
+
+// MetricsPublic reports Config.MetricsPublic.
+func (pol *Policy) MetricsPublic() bool { return pol.metricsPublic }
+
+// Principals returns the configured principals (not Local or Anonymous), in config order.
+func (pol *Policy) Principals() []*Principal { return pol.principals }
+
+// Refusal is why Admit refused a request: the HTTP status, a short reason for metrics
+// ("host", "origin", "auth") and a message for the client and the log. It never holds a
+// credential.
+type Refusal struct {
+	Status  int
+	Reason  string
+	Message string
+}
+
+func (r *Refusal) Error() string { return r.Message }
+
+// Admit applies the Host, Origin and credential rules (see the package comment) and returns
+// the request's principal, or why it is refused. Every HTTP route and websocket upgrade uses it.
+func (pol *Policy) Admit(r *http.Request) (*Principal, *Refusal) {
+	if !pol.HostAllowed(r.Host) {
+		return nil, &Refusal{Status: http.StatusForbidden, Reason: "host",
+			Message: "access: host " + strconv.Quote(r.Host) + " not allowed: use a loopback name or an IP address, or add it to allowed_hosts"}
+	}
+	if StateChanging(r) && !pol.OriginAllowed(r) {
+		return nil, &Refusal{Status: http.StatusForbidden, Reason: "origin",
+			Message: "access: origin " + strconv.Quote(r.Header.Get("Origin")) + " not allowed: add it to allowed_origins"}
+	}
+	p, reason := pol.Authenticate(r)
+	if p == nil {
+		return nil, &Refusal{Status: http.StatusUnauthorized, Reason: "auth", Message: reason}
+	}
+	return p, nil
+}
+
+// Authenticate returns the principal whose token r carries, or nil and the reason. In loopback
+// mode (Open) every request is Local. Credentials are taken from every Sec-WebSocket-Protocol
+// value, "Authorization: Bearer TOKEN", "Authorization: Basic" (any user name, the token as
+// password) and "Gravwell-Token"; the first that matches wins.
+func (pol *Policy) Authenticate(r *http.Request) (*Principal, string) {
+	if pol.Open() {
+		return Local, ""
+	}
+	offered := false
+	try := func(c string) *Principal {
+		c = strings.TrimSpace(c)
+		if c == "" {
+			return nil
+		}
+		offered = true
+		return pol.lookup(c)
+	}
+	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
+		for v != "" {
+			var t string
+			t, v, _ = strings.Cut(v, ",")
+			if p := try(t); p != nil {
+				return p, ""
+			}
+		}
+	}
+	for _, v := range r.Header.Values("Authorization") {
+		scheme, cred, _ := strings.Cut(strings.TrimSpace(v), " ")
+		switch {
+		case strings.EqualFold(scheme, "bearer"):
+			if p := try(cred); p != nil {
+				return p, ""
+			}
+		case strings.EqualFold(scheme, "basic"):
+			if b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred)); err == nil {
+				_, pass, _ := strings.Cut(string(b), ":")
+				if p := try(pass); p != nil {
+					return p, ""
+				}
+			} else {
+				offered = true
+			}
+		default:
+			offered = true
+		}
+	}
+	for _, v := range r.Header.Values("Gravwell-Token") {
+		if p := try(v); p != nil {
+			return p, ""
+		}
+	}
+	if !offered {
+		return nil, "access: missing credential (Sec-WebSocket-Protocol, Authorization: Bearer or Gravwell-Token)"
+	}
+	return nil, "access: invalid credential"
+}
+
+// lookup returns the principal of token c, comparing its hash with every key in constant time.
+func (pol *Policy) lookup(c string) *Principal {
+	h := sha256.Sum256([]byte(c))
+	var found *Principal
+	for i := range pol.keys {
+		if subtle.ConstantTimeCompare(h[:], pol.keys[i].hash[:]) == 1 && found == nil {
+			found = pol.keys[i].p
+		}
+	}
+	return found
+}
+
+// HostAllowed reports whether a Host header value passes the DNS-rebinding rule: empty (HTTP/1.0),
+// "localhost" or a name under ".localhost" (browsers resolve those to loopback themselves), an IP
+// address literal (a page can reach an address only under that address, so it cannot be
+// rebound), or one of AllowedHosts.
+func (pol *Policy) HostAllowed(hostport string) bool {
+	if hostport == "" || pol.anyHost {
+		return true
+	}
+	hp := strings.ToLower(hostport)
+	host := hp
+	if h, _, err := net.SplitHostPort(hp); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	if net.ParseIP(host) != nil {
+		return true
+	}
+	for _, a := range pol.hosts {
+		if a == hp || a == host {
+			return true
+		}
+	}
+	return false
+}
+
+// OriginAllowed applies PROTOCOL.md §1.2 rule 3: no Origin, an Origin whose host equals the
+// request's Host (scheme ignored, ASCII case-insensitive), or an allowed origin.
+func (pol *Policy) OriginAllowed(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" || pol.anyOrigin {
+		return true
+	}
+	h := originHost(o)
+	if h == "" {
+		return false
+	}
+	if strings.EqualFold(h, r.Host) {
+		return true
+	}
+	for _, a := range pol.origins {
+		if strings.EqualFold(h, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// StateChanging reports whether r may change state: any method but GET, HEAD and OPTIONS, or a
+// protocol upgrade (a websocket opens a socket able to launch and delete searches).
+func StateChanging(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return r.Header.Get("Upgrade") != ""
+	}
+	return true
+}
+
+// originHost returns the host[:port] of an origin ("scheme://host[:port][/...]") or of a
+// bare "host[:port]".
+func originHost(o string) string {
+	o = strings.TrimSpace(o)
+	if _, rest, ok := strings.Cut(o, "://"); ok {
+		o = rest
+	}
+	if i := strings.IndexAny(o, "/?#"); i >= 0 {
+		o = o[:i]
+	}
+	return o
+}
