@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sluicehq/sluice/engine/access"
 )
 
 // settings are sluiced's configuration. Precedence, lowest first: built-in defaults, the
@@ -21,7 +23,14 @@ type settings struct {
 	Tokens         []string `json:"tokens"`          // SLUICE_TOKENS (comma separated)
 	AllowedOrigins []string `json:"allowed_origins"` // SLUICE_ALLOWED_ORIGINS (comma separated)
 	IndexerAddr    string   `json:"indexer_addr"`    // -indexer-addr, SLUICE_INDEXER_ADDR
-	LogLevel       string   `json:"log_level"`       // -log-level, SLUICE_LOG_LEVEL
+	// Principals are the named identities, each with its token's hash (`sluiced token add`).
+	Principals    []access.PrincipalConfig `json:"principals"`     // config file only
+	AllowedHosts  []string                 `json:"allowed_hosts"`  // SLUICE_ALLOWED_HOSTS (comma separated)
+	MetricsPublic bool                     `json:"metrics_public"` // SLUICE_METRICS_PUBLIC
+	TLSCert       string                   `json:"tls_cert"`       // -tls-cert, SLUICE_TLS_CERT
+	TLSKey        string                   `json:"tls_key"`        // -tls-key, SLUICE_TLS_KEY
+	AllowInsecure bool                     `json:"allow_insecure"` // -allow-insecure, SLUICE_ALLOW_INSECURE
+	LogLevel      string                   `json:"log_level"`      // -log-level, SLUICE_LOG_LEVEL
 
 	// Limits; zero means the engine's default.
 	MaxConns             int      `json:"max_conns"`               // SLUICE_MAX_CONNS
@@ -68,6 +77,9 @@ func loadSettings(args []string, env func(string) (string, bool)) (settings, err
 	demoCount := fs.Int("demo-count", 0, "number of demo entries (default about 1,000,000)")
 	indexer := fs.String("indexer-addr", "", "indexer key reported on the stats socket (default 127.0.0.1:9404)")
 	logLevel := fs.String("log-level", s.LogLevel, "debug, info, warn or error")
+	tlsCert := fs.String("tls-cert", "", "PEM certificate `file`: serve https and wss (with -tls-key)")
+	tlsKey := fs.String("tls-key", "", "PEM private key `file` of -tls-cert")
+	allowInsecure := fs.Bool("allow-insecure", false, "serve plain TCP off loopback even with principals configured")
 	if err := fs.Parse(args); err != nil {
 		return s, err
 	}
@@ -107,6 +119,18 @@ func loadSettings(args []string, env func(string) (string, bool)) (settings, err
 	}
 	if set["log-level"] {
 		s.LogLevel = *logLevel
+	}
+	if set["tls-cert"] {
+		s.TLSCert = *tlsCert
+	}
+	if set["tls-key"] {
+		s.TLSKey = *tlsKey
+	}
+	if set["allow-insecure"] {
+		s.AllowInsecure = *allowInsecure
+	}
+	if (s.TLSCert == "") != (s.TLSKey == "") {
+		return s, errors.New("tls_cert and tls_key must be set together")
 	}
 	return s, nil
 }
@@ -161,6 +185,11 @@ func applyEnv(s *settings, env func(string) (string, bool)) error {
 	num("SLUICE_DEMO_COUNT", &s.DemoCount)
 	list("SLUICE_TOKENS", &s.Tokens)
 	list("SLUICE_ALLOWED_ORIGINS", &s.AllowedOrigins)
+	list("SLUICE_ALLOWED_HOSTS", &s.AllowedHosts)
+	boolean("SLUICE_METRICS_PUBLIC", &s.MetricsPublic)
+	str("SLUICE_TLS_CERT", &s.TLSCert)
+	str("SLUICE_TLS_KEY", &s.TLSKey)
+	boolean("SLUICE_ALLOW_INSECURE", &s.AllowInsecure)
 	str("SLUICE_INDEXER_ADDR", &s.IndexerAddr)
 	str("SLUICE_LOG_LEVEL", &s.LogLevel)
 	num("SLUICE_MAX_CONNS", &s.MaxConns)

@@ -3,7 +3,8 @@
 //
 // Usage:
 //
-//	sluiced [-listen 127.0.0.1:8080] [-data ./data] [-demo=true] [-config FILE]
+//	sluiced [-listen 127.0.0.1:8080] [-data ./data] [-demo=true] [-config FILE] [-tls-cert FILE -tls-key FILE]
+//	sluiced token add NAME [-admin] [-gid N]... [-uid N] [-config FILE]
 //
 // Every flag can also be set in the JSON config file and through SLUICE_* environment
 // variables; see README.md.
@@ -11,6 +12,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,6 +25,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/engine"
+	"github.com/sluicehq/sluice/engine/access"
 )
 
 func main() {
@@ -33,10 +36,21 @@ func main() {
 }
 
 func run(args []string) error {
+	if len(args) > 0 && args[0] == "token" {
+		return runToken(args[1:], os.Stdout)
+	}
 	s, err := loadSettings(args, os.LookupEnv)
 	if err != nil {
 		return err
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, s, nil)
+}
+
+// serve runs sluiced with settings s until ctx is done; ready, when set, is called with the
+// listening address once the server accepts connections.
+func serve(ctx context.Context, s settings, ready func(addr string)) error {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(s.LogLevel)); err != nil {
 		return fmt.Errorf("log level: %w", err)
@@ -44,20 +58,40 @@ func run(args []string) error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	cfg := engineConfig(s, logger)
-	if err := engine.CheckListen(s.Listen, s.Tokens); err != nil {
+	ac := cfg.Access
+	ac.Tokens = s.Tokens
+	pol, err := access.NewPolicy(ac)
+	if err != nil {
 		return err
+	}
+	tlsOn := s.TLSCert != ""
+	if err := pol.CheckListen(s.Listen, tlsOn, s.AllowInsecure); err != nil {
+		return err
+	}
+	var tlsCfg *tls.Config
+	if tlsOn {
+		cert, err := tls.LoadX509KeyPair(s.TLSCert, s.TLSKey)
+		if err != nil {
+			return fmt.Errorf("tls_cert/tls_key: %w", err)
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
+			NextProtos: []string{"http/1.1"}} // websockets upgrade over HTTP/1.1 only
+	}
+	if len(s.Tokens) > 0 && !tlsOn && !access.IsLoopback(hostOf(s.Listen)) {
+		logger.Warn("legacy tokens (SLUICE_TOKENS) travel in clear text over plain TCP: set tls_cert and tls_key")
 	}
 	ln, err := net.Listen("tcp", s.Listen)
 	if err != nil {
 		return err
+	}
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
 	}
 	eng, err := engine.New(cfg)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	if s.Demo {
 		n, err := eng.SeedDemo(ctx, s.DemoCount)
 		if err != nil {
@@ -70,12 +104,24 @@ func run(args []string) error {
 		}
 	}
 	srv := &http.Server{Handler: eng.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
-	url := "http://" + ln.Addr().String()
-	logger.Info("sluiced listening", "addr", ln.Addr().String(), "data", s.Data,
+	scheme := "http"
+	if tlsOn {
+		scheme = "https"
+	}
+	url := scheme + "://" + ln.Addr().String()
+	names := make([]string, 0, len(cfg.Access.Principals))
+	for _, p := range cfg.Access.Principals {
+		names = append(names, p.Name)
+	}
+	logger.Info("sluiced listening", "addr", ln.Addr().String(), "data", s.Data, "tls", tlsOn,
+		"principals", strings.Join(names, ","), "legacy_tokens", len(s.Tokens),
 		"search", strings.Replace(url, "http", "ws", 1)+"/api/ws/search",
 		"stats", strings.Replace(url, "http", "ws", 1)+"/api/ws/stats", "metrics", url+"/metrics")
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
@@ -93,12 +139,21 @@ func run(args []string) error {
 	return err
 }
 
+// hostOf returns the host part of a listen address ("" when it has none).
+func hostOf(addr string) string {
+	h, _, _ := net.SplitHostPort(addr)
+	return h
+}
+
 func engineConfig(s settings, logger *slog.Logger) engine.Config {
 	var cfg engine.Config
 	cfg.DataDir = s.Data
 	cfg.Logger = logger
 	cfg.Server.Tokens = s.Tokens
 	cfg.Server.AllowedOrigins = s.AllowedOrigins
+	cfg.Access.Principals = s.Principals
+	cfg.Access.AllowedHosts = s.AllowedHosts
+	cfg.Access.MetricsPublic = s.MetricsPublic
 	cfg.Server.MaxConns = s.MaxConns
 	cfg.Server.MaxMessageSize = s.MaxMessageSize
 	cfg.Server.MaxBacklogBytes = s.MaxBacklogBytes

@@ -274,3 +274,29 @@ func TestHandler(t *testing.T) {
 		t.Fatalf("public route on a rebinding host: %d %s", w.Code, w.Body)
 	}
 }
+
+func TestCheckListen(t *testing.T) {
+	open := mustPolicy(t, Config{})
+	legacy := mustPolicy(t, Config{Tokens: []string{"t"}})
+	named := mustPolicy(t, Config{Principals: []PrincipalConfig{{Name: "a", UID: 1, TokenHash: HashToken("t")}}})
+	f := func(pol *Policy, addr string, tlsOn, insecure bool, want string) {
+		t.Helper()
+		err := pol.CheckListen(addr, tlsOn, insecure)
+		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Fatalf("CheckListen(%q, tls %v, insecure %v) = %v, want %q", addr, tlsOn, insecure, err, want)
+		}
+	}
+	for _, pol := range []*Policy{open, legacy, named} {
+		f(pol, "127.0.0.1:8012", false, false, "")
+		f(pol, "[::1]:8012", false, false, "")
+		f(pol, "localhost:8012", false, false, "")
+	}
+	f(open, ":8012", false, false, `":8012" (every interface) without principals or tokens`)
+	f(open, "0.0.0.0:8012", true, true, "without principals or tokens")
+	f(open, "192.168.1.2:8012", false, false, "without principals or tokens")
+	f(open, "nonsense", false, false, "cannot check listen address")
+	f(legacy, ":8012", false, false, "") // compatibility: SLUICE_TOKENS over plain TCP
+	f(named, ":8012", false, false, "over plain TCP with principals")
+	f(named, ":8012", true, false, "")
+	f(named, ":8012", false, true, "")
+}

@@ -268,10 +268,7 @@ func (pol *Policy) HostAllowed(hostport string) bool {
 		host = h
 	}
 	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	if net.ParseIP(host) != nil {
+	if IsLoopback(host) || net.ParseIP(host) != nil {
 		return true
 	}
 	for _, a := range pol.hosts {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -145,24 +144,11 @@ func (c *Config) setDefaults() {
 
 // CheckListen returns an error when addr ("host:port") is not a loopback address and no
 // tokens are configured: without credentials the server must only be reachable from this
-// machine (issue 3). An empty host, 0.0.0.0 and :: listen on every interface.
+// machine (issue 3). See access.Policy.CheckListen, which it calls.
 func CheckListen(addr string, tokens []string) error {
-	if len(tokens) > 0 {
-		return nil
-	}
-	host, _, err := net.SplitHostPort(addr)
+	pol, err := access.NewPolicy(access.Config{Tokens: tokens})
 	if err != nil {
-		return errors.New("server: cannot check listen address " + strconv.Quote(addr) + ": " + err.Error())
+		return err
 	}
-	if strings.EqualFold(host, "localhost") {
-		return nil
-	}
-	if ip := net.ParseIP(strings.Trim(host, "[]")); ip != nil && ip.IsLoopback() {
-		return nil
-	}
-	what := strconv.Quote(addr)
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		what += " (every interface)"
-	}
-	return errors.New("server: refusing to listen on " + what + " without tokens: configure Tokens, or listen on a loopback address such as 127.0.0.1")
+	return pol.CheckListen(addr, false, false)
 }

@@ -111,7 +111,7 @@ func TestCheckListen(t *testing.T) {
 		if (err == nil) != ok {
 			t.Fatalf("CheckListen(%q, %q) = %v", addr, tokens, err)
 		}
-		if err != nil && !strings.HasPrefix(err.Error(), "server: ") {
+		if err != nil && !strings.HasPrefix(err.Error(), "access: ") {
 			t.Fatalf("error %q lacks prefix", err)
 		}
 	}
