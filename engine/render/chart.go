@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"strconv"
 
 	"github.com/sluicehq/sluice/wire"
 )
@@ -111,10 +112,17 @@ func (r *Result) addPoint(e *wire.Entry) {
 	}
 }
 
-// growCond accounts n more bytes of condensed values against Spec.Limit.
+// growCond accounts n more bytes of condensed values (RAM) against Spec.Limit and takes them
+// from Spec.Memory.
 func (r *Result) growCond(n int64) bool {
-	if r.arena.size+r.condSize.Load()+n > r.spec.Limit {
-		r.over.Store(true)
+	if r.condSize.Load()+n > r.spec.Limit {
+		r.setOver(r.spec.LimitField, r.spec.Limit, "render store limit reached ("+r.spec.LimitField+": "+
+			strconv.FormatInt(r.spec.Limit, 10)+" bytes)")
+		return false
+	}
+	if !r.spec.Memory.Reserve(n) {
+		be := r.spec.Memory.Error("a chart or gauge's values", n)
+		r.setOver(be.Field, be.Limit, be.Error())
 		return false
 	}
 	r.condSize.Add(n)

@@ -14,6 +14,7 @@ import (
 func (r *Result) entries(dst []byte, req *wire.Request, base *wire.BaseResponse) []byte {
 	// NOTE: b is a local copy so that &echo below stays on the stack.
 	b := *base
+	start := len(dst)
 	id := req.ID
 	explore := id == wire.ReqGetExploreEntries || id == wire.ReqExploreTSRange
 	window := id == wire.ReqTSRange || id == wire.ReqExploreTSRange
@@ -68,6 +69,7 @@ func (r *Result) entries(dst []byte, req *wire.Request, base *wire.BaseResponse)
 		dst = append(dst, r.tags.Load().json...)
 	}
 	dst = wire.AppendResponseStatus(dst, &b)
+	var rerr error
 	if r.kind == kindTable {
 		r.mu.RLock()
 		cols := r.columns
@@ -75,31 +77,48 @@ func (r *Result) entries(dst []byte, req *wire.Request, base *wire.BaseResponse)
 		dst = append(dst, `,"Entries":{"Columns":`...)
 		dst = appendStringArray(dst, cols)
 		dst = append(dst, `,"Rows":[`...)
-		dst = appendRows(dst, &v, &sel, len(cols))
+		if dst, rerr = appendRows(dst, &v, &sel, len(cols)); rerr != nil {
+			return r.readError(dst[:start], &b, rerr)
+		}
 		return append(dst, "]}}"...)
 	}
 	dst = append(dst, `,"Entries":[`...)
 	sel.each(&v, func(from, to int64) {
+		if rerr != nil {
+			return
+		}
 		if from > sel.first() {
 			dst = append(dst, ',')
 		}
-		dst = v.appendJoined(dst, from, to)
+		dst, rerr = v.appendJoined(dst, from, to)
 	})
 	dst = append(dst, ']')
 	if r.raw {
 		bin := false
 		sel.each(&v, func(from, to int64) {
 			for i := from; i < to && !bin; i++ {
-				bin = v.item(i).flags&flagBinary != 0
+				bin = v.item(i).flags()&flagBinary != 0
 			}
 		})
 		dst = append(dst, `,"ContainsBinaryEntries":`...)
 		dst = wire.AppendBool(dst, bin)
 	}
-	if explore {
-		dst = r.appendExplore(dst, &v, &sel)
+	if explore && rerr == nil {
+		dst, rerr = r.appendExplore(dst, &v, &sel)
+	}
+	if rerr != nil {
+		return r.readError(dst[:start], &b, rerr)
 	}
 	return append(dst, '}')
+}
+
+// readError answers a request whose results could not be read from the render store: the
+// search was deleted meanwhile, or the file failed.
+func (r *Result) readError(dst []byte, b *wire.BaseResponse, err error) []byte {
+	if r.released.Load() {
+		return wire.AppendErrorResponse(dst, b, "search has been deleted")
+	}
+	return wire.AppendErrorResponse(dst, b, "render store: "+err.Error())
 }
 
 // first returns the first selected index.
@@ -116,25 +135,29 @@ func (s *selection) first() int64 {
 var dataPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // appendExplore appends `,"Explore":[…]`, one ExploreResult per selected entry (§5.8).
-func (r *Result) appendExplore(dst []byte, v *view, sel *selection) []byte {
+func (r *Result) appendExplore(dst []byte, v *view, sel *selection) ([]byte, error) {
 	dst = append(dst, `,"Explore":[`...)
-	bp := dataPool.Get().(*[]byte)
-	data := *bp
+	bp, fp := dataPool.Get().(*[]byte), dataPool.Get().(*[]byte)
+	data, frag := *bp, *fp
 	n := 0
+	var err error
 	sel.each(v, func(from, to int64) {
-		for i := from; i < to; i++ {
-			it := v.item(i)
+		for i := from; i < to && err == nil; i++ {
 			if n > 0 {
 				dst = append(dst, ',')
 			}
 			n++
-			data = decodeData(data[:0], v.frag(it))
-			dst = r.spec.Explore(dst, data, r.tagName(it.aux))
+			if frag, err = v.appendFrag(frag[:0], i); err != nil {
+				return
+			}
+			data = decodeData(data[:0], frag)
+			dst = r.spec.Explore(dst, data, r.tagName(v.item(i).aux()))
 		}
 	})
-	*bp = data[:0]
+	*bp, *fp = data[:0], frag[:0]
 	dataPool.Put(bp)
-	return append(dst, ']')
+	dataPool.Put(fp)
+	return append(dst, ']'), err
 }
 
 var dataKey = []byte(`,"Data":`)

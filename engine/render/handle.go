@@ -93,7 +93,9 @@ func (r *Result) base(req *wire.Request) wire.BaseResponse {
 		if b.DroppedStart > b.DroppedEnd {
 			b.DroppedStart, b.DroppedEnd = b.DroppedEnd, b.DroppedStart
 		}
-		b.Warning = r.overWarning
+		if w := r.overWarning.Load(); w != nil {
+			b.Warning = *w
+		}
 	}
 	return b
 }

@@ -55,10 +55,14 @@ func newTestResult(t testing.TB, spec Spec) *Result {
 	if spec.Start == 0 && spec.End == 0 {
 		spec.Start, spec.End = tStart, tEnd
 	}
+	if spec.Dir == "" {
+		spec.Dir = t.TempDir()
+	}
 	r, err := NewResult(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(r.Release)
 	return r
 }
 

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -8,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/sluicehq/sluice/engine/budget"
 	"github.com/sluicehq/sluice/wire"
 )
 
@@ -66,7 +68,7 @@ type Result struct {
 	notify   chan struct{}
 	waiting  bool
 
-	overWarning string
+	overWarning atomic.Pointer[string]
 }
 
 const (
@@ -97,7 +99,13 @@ func NewResult(spec Spec) (*Result, error) {
 	r := &Result{spec: spec, kind: k, args: args, raw: spec.Renderer == "raw",
 		noZoom: rd.TimeZoomDisabled(spec.Args), orderW: orderDesc | orderAsc}
 	r.order.Store(orderDesc | orderAsc)
-	r.arena.init(spec.ChunkSize)
+	r.arena.init(spec.Dir, spec.WriteBuffer, spec.Limit, spec.Memory, spec.Disk)
+	if k == kindEntries || k == kindTable {
+		// The launch minimum: the write buffer and the first index segment.
+		if err := r.arena.reserveBuffer(); err != nil {
+			return nil, err
+		}
+	}
 	r.tags.Store(newTagSet(append([]string(nil), spec.TagNames...)))
 	r.meta.init(&r.spec)
 	r.info.Descending = true
@@ -113,8 +121,6 @@ func NewResult(spec Spec) (*Result, error) {
 	case kindGauge:
 		r.gauge.init(args.columns)
 	}
-	r.overWarning = "render store limit reached (Limit " + strconv.FormatInt(spec.Limit, 10) +
-		" bytes): results in LimitDroppedRange were not stored"
 	r.notify = make(chan struct{})
 	return r, nil
 }
@@ -176,6 +182,7 @@ func (r *Result) Add(batch []wire.Entry) {
 	r.mu.Unlock()
 	r.order.Store(r.orderW)
 	r.arena.publish()
+	r.takeLost()
 	r.count.Add(uint64(len(batch)))
 	r.wmu.Unlock()
 	r.wake()
@@ -247,6 +254,7 @@ func (r *Result) Release() {
 	r.wmu.Lock()
 	r.released.Store(true)
 	r.arena.release()
+	r.spec.Memory.Release(r.condSize.Swap(0))
 	r.wmu.Unlock()
 	r.wake()
 }
@@ -345,27 +353,70 @@ func (r *Result) addEntry(e *wire.Entry) {
 		r.drop(e.TS)
 		return
 	}
-	frag := r.enc.AppendSearchEntry(r.arena.tail(), e, tag)
-	if !r.fits(len(frag)) {
-		r.drop(e.TS)
-		return
-	}
+	frag := r.enc.AppendSearchEntry(r.arena.room(2*len(e.Data)+1024), e, tag)
 	var fl uint8
 	if r.raw && !printable(e.Data) {
 		fl = flagBinary
 	}
-	r.arena.commit(frag, item{ts: e.TS, aux: tag, flags: fl})
+	if !r.arena.commit(frag, e.TS, tag, fl) {
+		r.stopped()
+		r.drop(e.TS)
+		return
+	}
 	r.trackOrder(e.TS)
 }
 
-// fits reports whether a fragment of n bytes (plus its comma and index item) stays within
-// Spec.Limit; when it does not, the result goes over its limit.
-func (r *Result) fits(n int) bool {
-	if r.arena.size+int64(n)+1+(r.arena.n+1)*itemSize+r.condSize.Load() <= r.spec.Limit {
-		return true
+// stopped marks the result over its limit because the arena stopped taking results, and
+// reports why once: the Warning, the log line and the counter of Spec.OnLimit.
+func (r *Result) stopped() {
+	if r.over.Load() {
+		return
+	}
+	field, limit := r.spec.LimitField, r.spec.Limit
+	var msg string
+	var be *budget.Error
+	switch err := r.arena.full; {
+	case err == errStoreFull:
+		msg = "render store limit reached (" + field + ": " + strconv.FormatInt(limit, 10) + " bytes)"
+	case errors.As(err, &be):
+		field, limit = be.Field, be.Limit
+		msg = be.Error()
+	case err == errReleased:
+		return
+	default:
+		field, limit = "disk", 0
+		msg = err.Error()
+	}
+	r.setOver(field, limit, msg)
+}
+
+// setOver marks the result over a limit with the Warning msg and calls Spec.OnLimit.
+func (r *Result) setOver(field string, limit int64, msg string) {
+	w := msg + ": results in LimitDroppedRange were not stored"
+	if !r.overWarning.CompareAndSwap(nil, &w) {
+		r.over.Store(true)
+		return
 	}
 	r.over.Store(true)
-	return false
+	if r.spec.OnLimit != nil {
+		r.spec.OnLimit(field, limit, w)
+	}
+}
+
+// takeLost records the results a failed write took back as dropped.
+func (r *Result) takeLost() {
+	a := &r.arena
+	if a.lost == 0 {
+		return
+	}
+	r.stopped()
+	segs := *a.segs.Load()
+	for i := a.n; i < a.n+a.lost; i++ {
+		if int(i>>segShift) < len(segs) {
+			r.drop(segs[i>>segShift][i&segMask].ts)
+		}
+	}
+	a.lost = 0
 }
 
 // drop records a result that was not stored in LimitDroppedRange; only the writer calls it.

@@ -2,9 +2,11 @@ package render
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
+	"github.com/sluicehq/sluice/engine/budget"
 	"github.com/sluicehq/sluice/engine/stats"
 	"github.com/sluicehq/sluice/wire"
 )
@@ -33,9 +35,30 @@ type Spec struct {
 	// Ring is nil. End <= Start means unknown (echoed as the zero time).
 	Start, End int64
 
-	// Limit is the render store size in bytes (PROTOCOL.md §5.12); default 1 GiB. Past it
-	// results are counted but not stored, and responses report OverLimit.
+	// Limit is the render store size in bytes (PROTOCOL.md §5.12): the file of a non-condensing
+	// renderer or table, the values of a chart or gauge; default 16 GiB. Past it results are
+	// counted but not stored, and responses report OverLimit with a Warning naming LimitField.
 	Limit int64
+	// LimitField names the configuration that sets Limit in Warnings and OnLimit; default
+	// "render_store_limit_mb".
+	LimitField string
+	// Dir is the directory of the render store file (created on the first stored result,
+	// removed by Release); default os.TempDir().
+	Dir string
+	// WriteBuffer is the size of the write buffer in bytes; default DefaultWriteBuffer. Results
+	// are written to the file at the end of every Add, or when the buffer fills.
+	WriteBuffer int
+	// Memory, when not nil, is the process-wide memory budget: NewResult takes the write buffer
+	// and first index segment from it (and fails naming it when it cannot), every further index
+	// segment and chart or gauge value is reserved before it is allocated, and Release gives it
+	// all back. A reservation that fails stops the store: OverLimit with a Warning naming it.
+	Memory *budget.Budget
+	// Disk, when not nil, is the process-wide render-store disk budget: file bytes are reserved
+	// from it before they are written; when it is used up the store goes OverLimit.
+	Disk *budget.Budget
+	// OnLimit, when not nil, is called once when the store goes over a limit, with the limit's
+	// field name and value (0 for a failed write, field "disk") and the Warning replies carry.
+	OnLimit func(field string, limit int64, warning string)
 	// StreamBlock is the REQ_STREAMING block size in results (§6); default 1000.
 	StreamBlock int
 	// MaxPage is the most results one entry request returns (§4.5.5); default 10 000.
@@ -52,9 +75,6 @@ type Spec struct {
 	MaxMetadataNames int
 	// MaxMetadataSources caps the source addresses SEARCH_METADATA tracks; default 4096.
 	MaxMetadataSources int
-	// ChunkSize is the largest arena chunk in bytes; default 4 MiB. Chunks start at 64 KiB
-	// and double, so small results stay small.
-	ChunkSize int
 
 	// Ring holds the search's pipeline statistics; nil answers stats requests with no data.
 	Ring *stats.Ring
@@ -68,13 +88,12 @@ type Spec struct {
 
 // Defaults of Spec's limits.
 const (
-	DefaultLimit              = 1 << 30
+	DefaultLimit              = 16 << 30
 	DefaultMaxPage            = 10000
 	DefaultMaxColumns         = 1024
 	DefaultMaxSeries          = 1024
 	DefaultMaxMetadataNames   = 1024
 	DefaultMaxMetadataSources = 4096
-	DefaultChunkSize          = 4 << 20
 	maxRawValues              = 32 // §5.10 Choice: distinct values kept per raw metadata entry
 )
 
@@ -107,8 +126,14 @@ func (s *Spec) defaults() {
 	if s.MaxMetadataSources <= 0 {
 		s.MaxMetadataSources = DefaultMaxMetadataSources
 	}
-	if s.ChunkSize <= 0 {
-		s.ChunkSize = DefaultChunkSize
+	if s.LimitField == "" {
+		s.LimitField = "render_store_limit_mb"
+	}
+	if s.Dir == "" {
+		s.Dir = os.TempDir()
+	}
+	if s.WriteBuffer <= 0 {
+		s.WriteBuffer = DefaultWriteBuffer
 	}
 }
 

@@ -15,6 +15,7 @@ type streamBlock struct {
 	first, last int64
 	final       bool
 	addendum    []byte
+	err         error // a read of the block failed: the stream ends after it
 }
 
 // Stream sends the results as REQ_STREAMING replies (PROTOCOL.md §6): blocks of up to
@@ -60,6 +61,12 @@ func (r *Result) stream(ctx context.Context, addendum []byte, emit func(data fun
 			blk.first, blk.last, blk.final = pos, min(pos+block, n), false
 			if err := emit(data); err != nil {
 				return err
+			}
+			if blk.err != nil {
+				if r.released.Load() {
+					return ErrReleased
+				}
+				return blk.err
 			}
 			pos = blk.last
 			continue
@@ -116,7 +123,9 @@ func (r *Result) appendBlock(dst []byte, blk *streamBlock) []byte {
 		er.StartTS, er.EndTS, er.HasStartTS, er.HasEndTS = s, e, true, true
 	}
 	b.EntryRange = &er
+	start := len(dst)
 	dst = wire.AppendResponseHead(dst, &b)
+	blk.err = nil
 	switch r.kind {
 	case kindEntries:
 		dst = append(dst, `,"Tags":`...)
@@ -124,12 +133,14 @@ func (r *Result) appendBlock(dst []byte, blk *streamBlock) []byte {
 		dst = wire.AppendResponseStatus(dst, &b)
 		v := r.arena.snapshot()
 		dst = append(dst, `,"Entries":[`...)
-		dst = v.appendJoined(dst, blk.first, min(blk.last, v.n))
+		if dst, blk.err = v.appendJoined(dst, blk.first, min(blk.last, v.n)); blk.err != nil {
+			return r.readError(dst[:start], &b, blk.err)
+		}
 		dst = append(dst, ']')
 		if r.raw {
 			bin := false
 			for i := blk.first; i < min(blk.last, v.n) && !bin; i++ {
-				bin = v.item(i).flags&flagBinary != 0
+				bin = v.item(i).flags()&flagBinary != 0
 			}
 			dst = append(dst, `,"ContainsBinaryEntries":`...)
 			dst = wire.AppendBool(dst, bin)
@@ -144,7 +155,9 @@ func (r *Result) appendBlock(dst []byte, blk *streamBlock) []byte {
 		dst = append(dst, `,"Entries":{"Columns":`...)
 		dst = appendStringArray(dst, cols)
 		dst = append(dst, `,"Rows":[`...)
-		dst = appendRows(dst, &v, &sel, len(cols))
+		if dst, blk.err = appendRows(dst, &v, &sel, len(cols)); blk.err != nil {
+			return r.readError(dst[:start], &b, blk.err)
+		}
 		dst = append(dst, "]}"...)
 	case kindChart:
 		dst = wire.AppendResponseStatus(dst, &b)

@@ -242,7 +242,7 @@ func TestStreamRequestEchoesAddendum(t *testing.T) {
 // Many readers page, window, stream and poll while the pipeline adds entries.
 func TestConcurrentReaders(t *testing.T) {
 	in := genEntries(6000)
-	r := newTestResult(t, Spec{StreamBlock: 250, ChunkSize: 8 << 10})
+	r := newTestResult(t, Spec{StreamBlock: 250, WriteBuffer: 8 << 10})
 	var wg sync.WaitGroup
 	for w := 0; w < 4; w++ {
 		wg.Add(1)

@@ -27,7 +27,7 @@ func (r *Result) addRow(e *wire.Entry) {
 		r.discoverColumns(e)
 	}
 	ncols := len(r.columns) // the writer is the only one changing columns
-	buf := r.arena.tail()
+	buf := r.arena.room(64 * (ncols + 1))
 	buf = append(buf, `{"TS":`...)
 	buf = wire.AppendUnixNano(buf, e.TS)
 	buf = append(buf, `,"Row":[`...)
@@ -62,11 +62,11 @@ func (r *Result) addRow(e *wire.Entry) {
 		}
 	}
 	buf = append(buf, "]}"...)
-	if !r.fits(len(buf)) {
+	if !r.arena.commit(buf, e.TS, uint16(ncols), 0) {
+		r.stopped()
 		r.drop(e.TS)
 		return
 	}
-	r.arena.commit(buf, item{ts: e.TS, aux: uint16(ncols)})
 	r.trackOrder(e.TS)
 }
 
@@ -110,31 +110,33 @@ func (r *Result) appendCell(dst []byte, e *wire.Entry, tag uint16, name string) 
 }
 
 // appendRows appends the rows of items sel, joined by commas, each padded to ncols cells.
-func appendRows(dst []byte, v *view, sel *selection, ncols int) []byte {
+func appendRows(dst []byte, v *view, sel *selection, ncols int) ([]byte, error) {
 	first := true
+	var err error
 	sel.each(v, func(from, to int64) {
 		// Runs of rows that already have every column are copied as they are.
-		for i := from; i < to; {
+		for i := from; i < to && err == nil; {
 			j := i
-			for j < to && int(v.item(j).aux) == ncols {
+			for j < to && int(v.item(j).aux()) == ncols {
 				j++
 			}
 			if j > i {
 				if !first {
 					dst = append(dst, ',')
 				}
-				dst = v.appendJoined(dst, i, j)
+				dst, err = v.appendJoined(dst, i, j)
 				first = false
 				i = j
 				continue
 			}
-			it := v.item(i)
-			f := v.frag(it)
 			if !first {
 				dst = append(dst, ',')
 			}
-			dst = append(dst, f[:len(f)-2]...) // without "]}"
-			for c := int(it.aux); c < ncols; c++ {
+			if dst, err = v.appendFrag(dst, i); err != nil {
+				return
+			}
+			dst = dst[:len(dst)-2] // without "]}"
+			for c := int(v.item(i).aux()); c < ncols; c++ {
 				if c > 0 {
 					dst = append(dst, ',')
 				}
@@ -145,5 +147,5 @@ func appendRows(dst []byte, v *view, sel *selection, ncols int) []byte {
 			i++
 		}
 	})
-	return dst
+	return dst, err
 }

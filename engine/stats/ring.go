@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/sluicehq/sluice/engine/budget"
 	"github.com/sluicehq/sluice/wire"
 )
 
@@ -43,6 +44,11 @@ type RingConfig struct {
 
 	// Shards is the number of writer shards. 0 or less means runtime.GOMAXPROCS(0).
 	Shards int
+
+	// Memory, when not nil, is the process-wide memory budget: every directory page, chunk and
+	// block is reserved from it before it is allocated, and Release gives them back. A Record
+	// whose bucket memory cannot be reserved is dropped and counted (Refused).
+	Memory *budget.Budget
 }
 
 // Ring holds one search's module statistics in base buckets of Width nanoseconds, sharded per
@@ -69,10 +75,13 @@ type Ring struct {
 
 	dir []atomic.Pointer[page]
 
-	size    atomic.Int64  // buckets holding data, all shards merged
-	dropped atomic.Uint64 // Records outside [Start, End]
-	blocks  atomic.Int64  // per-shard chunk blocks allocated
-	bytes   atomic.Int64  // approximate bytes allocated for buckets and directory
+	size     atomic.Int64  // buckets holding data, all shards merged
+	dropped  atomic.Uint64 // Records outside [Start, End]
+	blocks   atomic.Int64  // per-shard chunk blocks allocated
+	bytes    atomic.Int64  // approximate bytes allocated for buckets and directory
+	mem      *budget.Budget
+	refused  atomic.Uint64 // Records dropped because Memory was used up
+	released atomic.Bool
 }
 
 // NOTE: publication and per-field atomics, no seqlock.
@@ -127,7 +136,7 @@ type cell struct {
 // NewRing returns an empty ring for cfg. It allocates only the top level of the chunk directory
 // (one pointer per 131 072 buckets); buckets are allocated as they are touched.
 func NewRing(cfg RingConfig) *Ring {
-	r := &Ring{start: cfg.Start, end: cfg.End, modules: cfg.Modules, shards: cfg.Shards}
+	r := &Ring{start: cfg.Start, end: cfg.End, modules: cfg.Modules, shards: cfg.Shards, mem: cfg.Memory}
 	if r.end < r.start {
 		r.end = r.start
 	}
@@ -145,9 +154,29 @@ func NewRing(cfg RingConfig) *Ring {
 	r.slots = r.span()/r.width + 1
 	nchunks := (r.slots + chunkSlots - 1) / chunkSlots
 	r.dir = make([]atomic.Pointer[page], (nchunks+pageChunks-1)/pageChunks)
-	r.bytes.Add(int64(len(r.dir)) * 8)
+	if n := int64(len(r.dir)) * 8; r.mem.Reserve(n) {
+		r.bytes.Add(n) // a few bytes per 131 072 buckets, left out of Bytes when the budget is full
+	}
 	return r
 }
+
+// Release gives the ring's memory back to RingConfig.Memory; call it once, when the search is
+// deleted. The ring stays readable (the memory is the garbage collector's to free).
+func (r *Ring) Release() {
+	r.released.Store(true)
+	r.mem.Release(r.bytes.Swap(0))
+}
+
+// account adds n reserved bytes to the ring's total; after Release they go straight back.
+func (r *Ring) account(n int64) {
+	r.bytes.Add(n)
+	if r.released.Load() {
+		r.mem.Release(r.bytes.Swap(0))
+	}
+}
+
+// Refused returns the number of Records dropped because RingConfig.Memory was used up.
+func (r *Ring) Refused() uint64 { return r.refused.Load() }
 
 // baseWidth returns W in nanoseconds for a range of span nanoseconds (PROTOCOL.md §5.11):
 // max(1, ceil(span/maxBuckets)) whole seconds (1 s when maxBuckets < 0), raised to minWidth
@@ -224,13 +253,20 @@ func (r *Ring) Record(shard, module int, ts int64, c *wire.Counters) {
 	}
 	slot := (uint64(ts) - uint64(r.start)) / r.width
 	ch := r.chunkAt(slot / chunkSlots)
+	if ch == nil {
+		r.refused.Add(1)
+		return
+	}
 	s := uint(shard)
 	if s >= uint(r.shards) {
 		s %= uint(r.shards)
 	}
 	blk := ch.blocks[s].Load()
 	if blk == nil {
-		blk = r.newBlock(ch, s)
+		if blk = r.newBlock(ch, s); blk == nil {
+			r.refused.Add(1)
+			return
+		}
 	}
 	off := int(slot % chunkSlots)
 	cl := &blk.cells[off*r.modules+module]
@@ -270,7 +306,9 @@ func (r *Ring) chunkAt(ci uint64) *chunk {
 	pp := &r.dir[ci/pageChunks]
 	p := pp.Load()
 	if p == nil {
-		p = r.newPage(pp)
+		if p = r.newPage(pp); p == nil {
+			return nil
+		}
 	}
 	cp := &p.chunks[ci%pageChunks]
 	ch := cp.Load()
@@ -290,32 +328,48 @@ func (r *Ring) loadChunk(ci uint64) *chunk {
 }
 
 func (r *Ring) newPage(pp *atomic.Pointer[page]) *page {
+	n := int64(unsafe.Sizeof(page{}))
+	if !r.mem.Reserve(n) {
+		return nil
+	}
 	p := new(page)
 	if pp.CompareAndSwap(nil, p) {
-		r.bytes.Add(int64(unsafe.Sizeof(*p)))
+		r.account(n)
 		return p
 	}
+	r.mem.Release(n)
 	return pp.Load()
 }
 
 func (r *Ring) newChunk(cp *atomic.Pointer[chunk], ci uint64) *chunk {
+	n := int64(unsafe.Sizeof(chunk{})) + int64(r.shards)*8
+	if !r.mem.Reserve(n) {
+		return nil
+	}
 	ch := &chunk{
 		blocks: make([]atomic.Pointer[block], r.shards),
 		slots:  int(min(chunkSlots, r.slots-ci*chunkSlots)),
 	}
 	if cp.CompareAndSwap(nil, ch) {
-		r.bytes.Add(int64(unsafe.Sizeof(*ch)) + int64(r.shards)*8)
+		r.account(n)
 		return ch
 	}
+	r.mem.Release(n)
 	return cp.Load()
 }
 
 func (r *Ring) newBlock(ch *chunk, s uint) *block {
-	b := &block{cells: make([]cell, ch.slots*r.modules)}
+	cells := ch.slots * r.modules
+	n := int64(cells) * int64(unsafe.Sizeof(cell{}))
+	if !r.mem.Reserve(n) {
+		return nil
+	}
+	b := &block{cells: make([]cell, cells)}
 	if ch.blocks[s].CompareAndSwap(nil, b) {
 		r.blocks.Add(1)
-		r.bytes.Add(int64(len(b.cells)) * int64(unsafe.Sizeof(cell{})))
+		r.account(n)
 		return b
 	}
+	r.mem.Release(n)
 	return ch.blocks[s].Load()
 }

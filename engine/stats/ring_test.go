@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicehq/sluice/engine/budget"
 	"github.com/sluicehq/sluice/wire"
 )
 
@@ -240,5 +241,27 @@ func TestConcurrentWritersAndReader(t *testing.T) {
 		if in != writers*records || out != 3*writers*records || dur != writers*records-1 {
 			t.Fatalf("shared=%v: totals in %d out %d max duration %d", shared, in, out, dur)
 		}
+	}
+}
+
+// A ring under a memory budget reserves every block before it allocates it, drops and counts
+// the Records it cannot place, and gives everything back on Release.
+func TestRingMemoryBudget(t *testing.T) {
+	mem := budget.New("memory_budget_mb", 64<<10)
+	r := NewRing(RingConfig{Start: 0, End: 100000 * second, MaxBuckets: -1, Modules: 2, Shards: 1, Memory: mem})
+	c := wire.Counters{InputCount: 1}
+	for ts := int64(0); ts < 100000*second; ts += second {
+		r.Record(0, 1, ts, &c)
+	}
+	if r.Refused() == 0 || mem.Used() > 64<<10 || mem.Used() != r.Bytes() {
+		t.Fatalf("refused %d, budget used %d, ring bytes %d", r.Refused(), mem.Used(), r.Bytes())
+	}
+	r.Release()
+	if mem.Used() != 0 {
+		t.Fatalf("%d bytes still reserved after Release", mem.Used())
+	}
+	r.Record(0, 1, 99999*second, &c) // after Release: nothing is held
+	if mem.Used() != 0 {
+		t.Fatalf("%d bytes reserved by a Record after Release", mem.Used())
 	}
 }
