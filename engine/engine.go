@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -81,6 +83,8 @@ type Engine struct {
 	access  *access.Policy
 	cancel  context.CancelFunc
 	done    chan struct{}
+	// tmpRender is the private render store directory of an engine without DataDir.
+	tmpRender string
 }
 
 // CheckListen refuses to listen beyond loopback when no tokens are configured.
@@ -124,6 +128,21 @@ func New(cfg Config) (*Engine, error) {
 	sc := cfg.Search
 	if sc.Logger == nil {
 		sc.Logger = cfg.Logger
+	}
+	if err := e.prepareRenderDir(&sc); err != nil {
+		e.closeStore()
+		return nil, err
+	}
+	limitHits := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_render_limit_hits_total",
+		Help: "Searches that went over a limit while running, by field (render_store_limit_mb, render_disk_budget_mb, memory_budget_mb, disk)."},
+		[]string{"field"})
+	cfg.Registry.MustRegister(limitHits)
+	userOnLimit := sc.OnLimit
+	sc.OnLimit = func(field string) {
+		limitHits.WithLabelValues(field).Inc()
+		if userOnLimit != nil {
+			userOnLimit(field)
+		}
 	}
 	if e.store != nil {
 		e.manager = search.NewManager(sc, e.store, e.store, extract.AppendExplore)
@@ -226,10 +245,45 @@ func (e *Engine) Close() error {
 	<-e.done
 	e.manager.Close()
 	err := e.srv.Close()
+	if e.tmpRender != "" {
+		os.RemoveAll(e.tmpRender)
+	}
 	if cerr := e.closeStore(); cerr != nil {
 		err = errors.Join(err, cerr)
 	}
 	return err
+}
+
+// prepareRenderDir sets the directory of the render store files: Search.RenderDir, else
+// <DataDir>/render, else a private temporary directory removed by Close. Files a crashed
+// process left there are removed (the store's lock is held by then, so they are not another
+// live process's).
+func (e *Engine) prepareRenderDir(sc *search.ManagerConfig) error {
+	switch {
+	case sc.RenderDir != "":
+	case e.cfg.DataDir != "":
+		sc.RenderDir = filepath.Join(e.cfg.DataDir, "render")
+	default:
+		dir, err := os.MkdirTemp("", "sluice-render-")
+		if err != nil {
+			return fmt.Errorf("engine: render store directory: %w", err)
+		}
+		sc.RenderDir, e.tmpRender = dir, dir
+		return nil
+	}
+	if err := os.MkdirAll(sc.RenderDir, 0o700); err != nil {
+		return fmt.Errorf("engine: render store directory: %w", err)
+	}
+	left, _ := filepath.Glob(filepath.Join(sc.RenderDir, "search-*.render"))
+	for _, f := range left {
+		if err := os.Remove(f); err != nil {
+			return fmt.Errorf("engine: removing a render store left by an earlier run: %w", err)
+		}
+	}
+	if len(left) > 0 {
+		e.log.Info("removed render stores left by an earlier run", "dir", sc.RenderDir, "files", len(left))
+	}
+	return nil
 }
 
 func (e *Engine) closeStore() error {

@@ -24,9 +24,18 @@ func newEngineMetrics(e *Engine, reg prometheus.Registerer) *engineMetrics {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sluice_searches_live",
 			Help: "Live searches (pending, running, finished or background)."},
 			func() float64 { return float64(e.manager.Len()) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sluice_render_store_bytes",
-			Help: "Render-store bytes held by all live searches, against Search.MemoryBudget."},
-			func() float64 { return float64(e.manager.MemoryUsed()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sluice_memory_budget_used_bytes",
+			Help: "Bytes reserved from memory_budget_mb (Search.MemoryBudget) by searches, render stores, stats rings and sockets."},
+			func() float64 { return float64(e.manager.Memory().Used()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sluice_memory_budget_bytes",
+			Help: "memory_budget_mb (Search.MemoryBudget) in bytes."},
+			func() float64 { return float64(e.manager.Memory().Limit()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sluice_render_disk_used_bytes",
+			Help: "Render store file bytes of all live searches, against render_disk_budget_mb (Search.RenderDiskBudget)."},
+			func() float64 { return float64(e.manager.Disk().Used()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "sluice_budget_refusals_total",
+			Help: "Reservations the memory and render-disk budgets refused."},
+			func() float64 { return float64(e.manager.Memory().Refusals() + e.manager.Disk().Refusals()) }),
 	)
 	if e.store != nil {
 		reg.MustRegister(

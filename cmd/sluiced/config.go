@@ -41,6 +41,8 @@ type settings struct {
 	MaxSearches          int      `json:"max_searches"`            // SLUICE_MAX_SEARCHES
 	RenderStoreLimitMB   int64    `json:"render_store_limit_mb"`   // SLUICE_RENDER_STORE_LIMIT_MB
 	MemoryBudgetMB       int64    `json:"memory_budget_mb"`        // SLUICE_MEMORY_BUDGET_MB
+	RenderDiskBudgetMB   int64    `json:"render_disk_budget_mb"`   // SLUICE_RENDER_DISK_BUDGET_MB
+	SearchReserveKB      int64    `json:"search_reserve_kb"`       // SLUICE_SEARCH_RESERVE_KB
 	StreamBlock          int      `json:"stream_block"`            // SLUICE_STREAM_BLOCK
 	FullResolutionStats  bool     `json:"full_resolution_stats"`   // SLUICE_FULL_RESOLUTION_STATS
 	SearchWorkers        int      `json:"search_workers"`          // SLUICE_SEARCH_WORKERS; 0: GOMAXPROCS
@@ -207,6 +209,8 @@ func applyEnv(s *settings, env func(string) (string, bool)) error {
 	}
 	num64("SLUICE_RENDER_STORE_LIMIT_MB", &s.RenderStoreLimitMB)
 	num64("SLUICE_MEMORY_BUDGET_MB", &s.MemoryBudgetMB)
+	num64("SLUICE_RENDER_DISK_BUDGET_MB", &s.RenderDiskBudgetMB)
+	num64("SLUICE_SEARCH_RESERVE_KB", &s.SearchReserveKB)
 	num("SLUICE_STREAM_BLOCK", &s.StreamBlock)
 	num("SLUICE_SEARCH_WORKERS", &s.SearchWorkers)
 	boolean("SLUICE_FULL_RESOLUTION_STATS", &s.FullResolutionStats)

@@ -162,6 +162,8 @@ func engineConfig(s settings, logger *slog.Logger) engine.Config {
 	cfg.Search.MaxSearches = s.MaxSearches
 	cfg.Search.RenderLimit = s.RenderStoreLimitMB << 20
 	cfg.Search.MemoryBudget = s.MemoryBudgetMB << 20
+	cfg.Search.RenderDiskBudget = s.RenderDiskBudgetMB << 20
+	cfg.Search.SearchReserve = s.SearchReserveKB << 10
 	cfg.Search.StreamBlock = s.StreamBlock
 	cfg.Search.FullResolution = s.FullResolutionStats
 	cfg.Search.Workers = s.SearchWorkers

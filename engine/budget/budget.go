@@ -142,13 +142,11 @@ type Error struct {
 	What  string // what needed them, e.g. "search launch minimum"
 }
 
-// Error names the field and the figures, in MiB where they are round.
+// Error names the field and the figures.
 func (e *Error) Error() string {
-	return fmt.Sprintf("%s=%s reached: %s needs %s, %s of %s in use", e.Field, mib(e.Limit), e.What,
+	return fmt.Sprintf("%s reached: %s needs %s, %s of %s in use", e.Field, e.What,
 		bytes(e.Need), bytes(e.Used), bytes(e.Limit))
 }
-
-func mib(n int64) string { return strconv.FormatInt(n>>20, 10) }
 
 func bytes(n int64) string {
 	if n >= 1<<20 {

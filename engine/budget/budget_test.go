@@ -59,7 +59,7 @@ func TestErrorNamesField(t *testing.T) {
 	if !errors.As(err, &be) || be.Field != "memory_budget_mb" {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"memory_budget_mb=256", "64.0 MiB", "200.0 MiB", "search launch minimum"} {
+	for _, want := range []string{"memory_budget_mb reached", "64.0 MiB", "200.0 MiB of 256.0 MiB", "search launch minimum"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("%q lacks %q", err, want)
 		}

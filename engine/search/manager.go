@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluicehq/sluice/engine/budget"
 	"github.com/sluicehq/sluice/engine/render"
 	"github.com/sluicehq/sluice/engine/stats"
 	"github.com/sluicehq/sluice/wire"
@@ -23,11 +24,29 @@ type ManagerConfig struct {
 	Grace                time.Duration // how long an abandoned foreground search lingers; default 5s
 	AckTimeout           time.Duration // launch without acknowledgement is discarded; default 30s
 	BackgroundRetention  time.Duration // a background search without consumers is deleted after this; 0 keeps it
-	RenderLimit          int64         // render store bytes per search; default 1 GiB
-	// MemoryBudget bounds the render-store bytes of all live searches together; default 4 GiB.
-	// A launch while it is used up is refused (LimitError "MemoryBudget"), and a new search's
-	// own limit is capped at what remains, so it goes OverLimit rather than past the budget.
-	MemoryBudget   int64
+	// RenderLimit is one search's render store on disk, in bytes (sluiced render_store_limit_mb);
+	// default 16 GiB. Past it the search goes OverLimit with a Warning naming the field.
+	RenderLimit int64
+	// RenderDir is the directory of the render store files (one per search, removed when the
+	// search is deleted); default os.TempDir(). The engine uses <data>/render.
+	RenderDir string
+	// RenderDiskBudget bounds the render store files of all live searches together, in bytes
+	// (sluiced render_disk_budget_mb); default 64 GiB. A search whose file cannot grow within it
+	// goes OverLimit with a Warning naming the field.
+	RenderDiskBudget int64
+	// MemoryBudget bounds the RAM of every consumer that grows with data, in bytes (sluiced
+	// memory_budget_mb); default 4 GiB. It is a reservation: a launch takes SearchReserve, its
+	// render store's write buffer and first index segment before it is accepted (else it is
+	// refused with a LimitError naming memory_budget_mb and the figures), and a running search
+	// reserves every index segment, stats block and chart value before allocating it; one that
+	// cannot grow goes OverLimit with a Warning. Deleting a search gives it all back.
+	MemoryBudget int64
+	// SearchReserve is the RAM a launch reserves from MemoryBudget for its pipeline's working
+	// memory (scan and batch buffers, per worker), in bytes; default 2 MiB per worker.
+	SearchReserve int64
+	// OnLimit, when not nil, is called whenever a search goes over a limit, with the field that
+	// set it (render_store_limit_mb, render_disk_budget_mb, memory_budget_mb or disk).
+	OnLimit        func(field string)
 	StreamBlock    int           // REQ_STREAMING block size; default 1000
 	MaxPage        int           // REQ_GET_ENTRIES clamp; default 10000
 	MaxBuckets     int           // stats base-bucket cap; default 65536
@@ -62,7 +81,10 @@ func (c *ManagerConfig) defaults() {
 		c.MaxQueuedBytes = 1 << 20
 	}
 	if c.RenderLimit <= 0 {
-		c.RenderLimit = 1 << 30
+		c.RenderLimit = render.DefaultLimit
+	}
+	if c.RenderDiskBudget <= 0 {
+		c.RenderDiskBudget = 64 << 30
 	}
 	if c.MemoryBudget <= 0 {
 		c.MemoryBudget = 4 << 30
@@ -85,15 +107,23 @@ func (c *ManagerConfig) defaults() {
 }
 
 // LimitError reports that a configured limit stopped a launch. Field names the
-// ManagerConfig field.
+// ManagerConfig field, or for the budgets the sluiced configuration key (memory_budget_mb);
+// Err, when set, is the budget's refusal with its figures.
 type LimitError struct {
 	Field string
 	Limit int64
+	Err   error
 }
 
 func (e *LimitError) Error() string {
+	if e.Err != nil {
+		return "search: " + e.Err.Error()
+	}
 	return fmt.Sprintf("search: limit %s=%d reached", e.Field, e.Limit)
 }
+
+// Unwrap returns Err.
+func (e *LimitError) Unwrap() error { return e.Err }
 
 // ErrRange is wrapped by every error about a launch's time range.
 var ErrRange = errors.New("invalid search range")
@@ -159,12 +189,15 @@ type Search struct {
 	timerGen uint64
 	onDelete []func()
 	state    string
+	reserved int64 // pipeline reserve taken from the memory budget
 }
 
 // Manager owns the live searches: IDs, launch, acknowledgement, attach, background searches and
 // the collection of abandoned ones. It is safe for concurrent use.
 type Manager struct {
 	cfg  ManagerConfig
+	mem  *budget.Budget
+	disk *budget.Budget
 	src  Source
 	tags TagResolver
 	// Explore is handed to every render store for the data-explorer requests.
@@ -181,7 +214,8 @@ type Manager struct {
 // serves embedded searches.
 func NewManager(cfg ManagerConfig, src Source, tags TagResolver, explore func(dst, data []byte, tag string) []byte) *Manager {
 	cfg.defaults()
-	return &Manager{cfg: cfg, src: src, tags: tags, explore: explore,
+	return &Manager{cfg: cfg, src: src, mem: budget.New("memory_budget_mb", cfg.MemoryBudget),
+		disk: budget.New("render_disk_budget_mb", cfg.RenderDiskBudget), tags: tags, explore: explore,
 		searches: map[string]*Search{}, perClient: map[uint64]int{}}
 }
 
@@ -253,15 +287,15 @@ func (m *Manager) Launch(req LaunchRequest) (*Search, error) {
 		Launched: time.Now().UTC(), Background: req.Background, Client: req.Client, UID: req.UID,
 		GIDs: req.GIDs, Global: req.Global, Name: req.Name, m: m, state: "pending"}
 	mods := q.StatsModules()
-	s.Ring = stats.NewRing(stats.RingConfig{Start: s.RangeStart.UnixNano(), End: s.RangeEnd.UnixNano(),
-		Modules: len(mods), MaxBuckets: maxBuckets, MinWidth: q.Window})
-	used := m.MemoryUsed()
-	if used >= m.cfg.MemoryBudget {
-		return nil, &LimitError{Field: "MemoryBudget", Limit: m.cfg.MemoryBudget}
-	}
-	res, err := m.newResult(s, q.Renderer, q.RendererArgs, names, ids, mods, min(m.cfg.RenderLimit, m.cfg.MemoryBudget-used))
-	if err != nil {
+	if err := m.reserveLaunch(s); err != nil {
 		return nil, err
+	}
+	s.Ring = stats.NewRing(stats.RingConfig{Start: s.RangeStart.UnixNano(), End: s.RangeEnd.UnixNano(),
+		Modules: len(mods), MaxBuckets: maxBuckets, MinWidth: q.Window, Memory: m.mem})
+	res, err := m.newResult(s, q.Renderer, q.RendererArgs, names, ids, mods)
+	if err != nil {
+		s.release()
+		return nil, limitErr(err)
 	}
 	s.Result = res
 	s.fillInfo(q, req, mods)
@@ -269,6 +303,7 @@ func (m *Manager) Launch(req LaunchRequest) (*Search, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := m.admit(req.Client); err != nil {
+		s.release()
 		return nil, err
 	}
 	s.ID = m.newID()
@@ -285,26 +320,50 @@ func (m *Manager) Launch(req LaunchRequest) (*Search, error) {
 	return s, nil
 }
 
-// MemoryUsed returns the render-store bytes (entries and index) held by all live searches; a
-// search that reached its limit counts as its whole limit.
-func (m *Manager) MemoryUsed() int64 {
-	m.mu.Lock()
-	all := make([]*Search, 0, len(m.searches))
-	for _, s := range m.searches {
-		all = append(all, s)
+// reserveLaunch takes the search's pipeline reserve from the memory budget.
+func (m *Manager) reserveLaunch(s *Search) error {
+	n := m.cfg.SearchReserve
+	if n <= 0 {
+		n = int64(max(m.cfg.Workers, 1)) * (2 << 20)
 	}
-	m.mu.Unlock()
-	var n int64
-	for _, s := range all {
-		if s.Result.OverLimit() {
-			n += s.Result.Limit() // full: it holds all it may
-			continue
-		}
-		si := s.Result.Info()
-		n += si.StoreSize + si.IndexSize
+	if !m.mem.Reserve(n) {
+		return limitErr(m.mem.Error("a search launch (pipeline reserve)", n))
 	}
-	return n
+	s.reserved = n
+	return nil
 }
+
+// limitErr wraps a budget refusal as a LimitError naming its field.
+func limitErr(err error) error {
+	var be *budget.Error
+	if errors.As(err, &be) {
+		return &LimitError{Field: be.Field, Limit: be.Limit, Err: be}
+	}
+	return err
+}
+
+// release gives back what the search reserved: its pipeline reserve, its stats ring and (via
+// Result.Release) its render store.
+func (s *Search) release() {
+	s.m.mem.Release(s.reserved)
+	s.reserved = 0
+	if s.Ring != nil {
+		s.Ring.Release()
+	}
+	if s.Result != nil {
+		s.Result.Release()
+	}
+}
+
+// MemoryUsed returns the bytes reserved from the memory budget by all live searches.
+func (m *Manager) MemoryUsed() int64 { return m.mem.Used() }
+
+// Memory returns the process-wide memory budget (MemoryBudget); embedders and the websocket
+// server reserve from the same one.
+func (m *Manager) Memory() *budget.Budget { return m.mem }
+
+// Disk returns the process-wide render-store disk budget (RenderDiskBudget).
+func (m *Manager) Disk() *budget.Budget { return m.disk }
 
 // Len returns the number of live searches.
 func (m *Manager) Len() int {
@@ -313,14 +372,22 @@ func (m *Manager) Len() int {
 	return len(m.searches)
 }
 
-func (m *Manager) newResult(s *Search, renderer string, args, names []string, ids []uint16, mods []ModuleInfo, limit int64) (*render.Result, error) {
+func (m *Manager) newResult(s *Search, renderer string, args, names []string, ids []uint16, mods []ModuleInfo) (*render.Result, error) {
 	tagIndex := make(map[uint16]uint16, len(ids))
 	for i, id := range ids {
 		tagIndex[id] = uint16(i)
 	}
 	return render.NewResult(render.Spec{
 		Renderer: renderer, Args: args, TagNames: names, TagIndex: tagIndex,
-		Limit: limit, StreamBlock: m.cfg.StreamBlock, MaxPage: m.cfg.MaxPage,
+		Limit: m.cfg.RenderLimit, LimitField: "render_store_limit_mb", Dir: m.cfg.RenderDir,
+		Memory: m.mem, Disk: m.disk, OnLimit: func(field string, limit int64, warning string) {
+			m.cfg.Logger.Warn("search over a limit: results are counted, not stored", "search", s.ID,
+				"field", field, "limit", limit, "warning", warning)
+			if m.cfg.OnLimit != nil {
+				m.cfg.OnLimit(field)
+			}
+		},
+		StreamBlock: m.cfg.StreamBlock, MaxPage: m.cfg.MaxPage,
 		Ring: s.Ring, Modules: moduleNames(mods), Explore: m.explore,
 		Start: s.RangeStart.UnixNano(), End: s.RangeEnd.UnixNano(),
 		// SetCount is clamped to the bucket cap (PROTOCOL.md §4.5.13); with no cap
@@ -508,7 +575,7 @@ func (m *Manager) deleteIf(s *Search, cond func() bool) bool {
 		}
 	}
 	m.mu.Unlock()
-	s.Result.Release()
+	s.release()
 	for _, fn := range hooks {
 		fn()
 	}

@@ -87,15 +87,17 @@ func (m *Manager) Embed(spec EmbedSpec) (*Search, error) {
 		UID: spec.UID, GIDs: spec.GIDs, Global: spec.Global,
 		state: "running", acked: true}
 	s.Ring = stats.NewRing(stats.RingConfig{Start: s.RangeStart.UnixNano(), End: s.RangeEnd.UnixNano(),
-		Modules: len(mods), MaxBuckets: m.cfg.MaxBuckets})
-	if s.Result, err = m.newResult(s, q.Renderer, q.RendererArgs, spec.Tags, ids, mods, m.cfg.RenderLimit); err != nil {
-		return nil, err
+		Modules: len(mods), MaxBuckets: m.cfg.MaxBuckets, Memory: m.mem})
+	if s.Result, err = m.newResult(s, q.Renderer, q.RendererArgs, spec.Tags, ids, mods); err != nil {
+		s.release()
+		return nil, limitErr(err)
 	}
 	s.fillInfo(q, LaunchRequest{Query: spec.Query, Background: true, Name: spec.Name, LaunchMethod: "script",
 		UID: spec.UID, GIDs: spec.GIDs, Global: spec.Global}, mods)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := m.admit(0); err != nil {
+		s.release()
 		return nil, err
 	}
 	s.ID = m.newID()
