@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sluicehq/sluice/engine/search"
+	"github.com/sluicehq/sluice/engine/store"
 )
 
 // engineMetrics are the engine's own Prometheus series; the websocket server registers its
@@ -46,6 +47,28 @@ func newEngineMetrics(e *Engine, reg prometheus.Registerer) *engineMetrics {
 				Help: "Entry bytes stored since the store was opened."},
 				func() float64 { return float64(e.store.IngestCounters().TotalSize) }),
 		)
+		for _, d := range []struct {
+			name, help string
+			v          func(c *store.DamageCounters) uint64
+		}{
+			{"sluice_store_quarantined_ranges_total", "Damaged shard ranges skipped in place and quarantined (at start-up or by a scan).",
+				func(c *store.DamageCounters) uint64 { return c.BlocksQuarantined }},
+			{"sluice_store_quarantined_bytes_total", "Bytes of the quarantined ranges.",
+				func(c *store.DamageCounters) uint64 { return c.BytesQuarantined }},
+			{"sluice_store_quarantined_entries_total", "Entries the quarantined ranges held, where a header or index says.",
+				func(c *store.DamageCounters) uint64 { return c.EntriesQuarantined }},
+			{"sluice_store_tails_cut_total", "Torn, uncommitted or damaged shard tails cut at start-up.",
+				func(c *store.DamageCounters) uint64 { return c.TailsCut }},
+			{"sluice_store_tail_bytes_cut_total", "Bytes of the cut tails (damaged ones are kept in <shard>.cut-<offset>).",
+				func(c *store.DamageCounters) uint64 { return c.BytesCut }},
+			{"sluice_store_scan_damage_skips_total", "Damaged ranges that scans skipped and reported in a search Warning.",
+				func(c *store.DamageCounters) uint64 { return c.ScanSkips }},
+			{"sluice_store_index_rejected_total", "Shard index files found corrupt or stale at start-up and ignored.",
+				func(c *store.DamageCounters) uint64 { return c.IndexRejected }},
+		} {
+			reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: d.name, Help: d.help},
+				func() float64 { c := e.store.DamageCounters(); return float64(d.v(&c)) }))
+		}
 	}
 	return m
 }

@@ -97,6 +97,13 @@ func (r *Result) base(req *wire.Request) wire.BaseResponse {
 			b.Warning = *w
 		}
 	}
+	if w := r.warning.Load(); w != nil {
+		if b.Warning != "" {
+			b.Warning += "; " + *w
+		} else {
+			b.Warning = *w
+		}
+	}
 	return b
 }
 

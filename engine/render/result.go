@@ -69,6 +69,7 @@ type Result struct {
 	waiting  bool
 
 	overWarning atomic.Pointer[string]
+	warning     atomic.Pointer[string] // set by Warn: e.g. store data the scan could not read
 }
 
 const (
@@ -212,6 +213,11 @@ func (r *Result) Finish(err error) {
 	r.wmu.Unlock()
 	r.wake()
 }
+
+// Warn sets a warning about the results (for example damaged store data the search skipped);
+// every later response carries it in Warning, after the render-store limit warning if both
+// apply. Safe for concurrent use.
+func (r *Result) Warn(msg string) { r.warning.Store(&msg) }
 
 // SetInfo lets the search fill or update its SearchInfo under the Result's lock. The live
 // fields (StoreSize, IndexSize, ItemCount, Duration, LastUpdate, MinZoomWindow when 0) are

@@ -135,7 +135,8 @@ func (q *Query) runCondensing(ctx context.Context, src ParallelSource, sink Sink
 		parts[w] = &Partial{p: newPipeline(q, nil, rec, o)}
 	}
 	pr := progress{sink: sink, pos: opt.End}
-	err := src.ScanUnordered(ctx, store.ScanQuery{Tags: opt.Tags, Start: opt.Start, End: opt.End}, opt.Workers,
+	dr := damageReport{sink: sink}
+	err := src.ScanUnordered(ctx, store.ScanQuery{Tags: opt.Tags, Start: opt.Start, End: opt.End, OnDamage: dr.add}, opt.Workers,
 		func(w int, batch []wire.Entry) error {
 			if err := parts[w].Add(batch); err != nil {
 				return err

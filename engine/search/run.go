@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/sluicehq/sluice/engine/store"
@@ -16,6 +17,13 @@ import (
 // error returned by fn stops the scan and is returned by Scan.
 type Source interface {
 	Scan(ctx context.Context, q store.ScanQuery, fn func(batch []wire.Entry) error) error
+}
+
+// Warner is implemented by a Sink that shows a warning with the results (render.Result puts
+// it in every response's Warning). Run calls Warn with a summary of the damaged store data
+// the scan skipped, each time it grows.
+type Warner interface {
+	Warn(msg string)
 }
 
 // Sink receives a query's results: *render.Result implements it. Add gets the entries that
@@ -165,7 +173,8 @@ func (q *Query) Run(ctx context.Context, src Source, sink Sink, rec StatsRecorde
 // stages emit and reports the end of the range.
 func (p *pipeline) scan(ctx context.Context, src Source, fn func([]wire.Entry) error) error {
 	p.rc.streaming = true
-	err := src.Scan(ctx, store.ScanQuery{Tags: p.opt.Tags, Start: p.opt.Start, End: p.opt.End}, fn)
+	dr := damageReport{sink: p.sink}
+	err := src.Scan(ctx, store.ScanQuery{Tags: p.opt.Tags, Start: p.opt.Start, End: p.opt.End, OnDamage: dr.add}, fn)
 	p.rc.streaming = false
 	if err != nil && !errors.Is(err, errStop) {
 		return err
@@ -230,6 +239,24 @@ type pipeline struct {
 	ar     arena
 	work   []wire.Entry
 	c      wire.Counters // handed to the recorder (a local would escape through the interface)
+}
+
+// damageReport collects the damaged ranges a scan skipped and keeps the sink's warning
+// current, so a search over damaged data finishes and says what it could not read. add is
+// safe for concurrent use (ScanUnordered calls it from its workers).
+type damageReport struct {
+	mu   sync.Mutex
+	ds   []store.Damage
+	sink Sink
+}
+
+func (r *damageReport) add(d store.Damage) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ds = append(r.ds, d)
+	if w, ok := r.sink.(Warner); ok {
+		w.Warn(store.FormatDamage(r.ds))
+	}
 }
 
 // bucket returns the stats bucket number of ts.

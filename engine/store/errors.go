@@ -14,9 +14,8 @@ var (
 	ErrInvalidTag = errors.New("store: invalid tag name")
 	// ErrTooManyTags is returned by TagID when all 65536 tag IDs are taken.
 	ErrTooManyTags = errors.New("store: too many tags")
-	// ErrCorrupt is wrapped by errors about blocks or files that fail their checksum or do not
-	// decode. A Scan that meets a corrupt block stops with such an error and never delivers
-	// entries from it.
+	// ErrCorrupt is wrapped by the error Verify returns when it finds damage. Scans do not
+	// return it: they skip damaged blocks and report them through ScanQuery.OnDamage.
 	ErrCorrupt = errors.New("store: corrupt data")
 	// ErrFailed is wrapped by Ingest errors after a failed write could not be rolled back; the
 	// Store then refuses further ingest until it is reopened (recovery cuts the partial tail).

@@ -32,13 +32,7 @@ func writeFileAtomic(p string, data []byte) error {
 	if err != nil {
 		return errors.New("store: cannot create " + tmp + ": " + err.Error())
 	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	err = writeSyncClose(f, data)
 	if err == nil {
 		err = os.Rename(tmp, p)
 	}
@@ -108,4 +102,16 @@ func validUUID(u string) bool {
 		}
 	}
 	return true
+}
+
+// writeSyncClose writes data to f, fsyncs and closes it, returning the first error.
+func writeSyncClose(f *os.File, data []byte) error {
+	_, err := f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

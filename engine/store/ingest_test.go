@@ -163,7 +163,7 @@ func TestIngestRollbackFailure(t *testing.T) {
 		want = append(want, recOf(&acked[i]))
 	}
 	sameSet(t, "reopen", scanAll(t, s, ScanQuery{Tags: []uint16{id}, End: math.MaxInt64}), want)
-	if !strings.Contains(log.String(), "cut torn or corrupt shard tail") {
+	if !strings.Contains(log.String(), "cut torn or uncommitted shard tail") {
 		t.Fatalf("partial block not cut on reopen: %s", log.String())
 	}
 	if err := s.Ingest(acked[:1]); err != nil {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -57,7 +56,7 @@ func reopenScan(t *testing.T, dir string) (*Store, []rec, string) {
 
 func wantCut(t *testing.T, log, file string, off, n int64) {
 	t.Helper()
-	if !strings.Contains(log, "cut torn or corrupt shard tail") || !strings.Contains(log, "file="+file) ||
+	if !strings.Contains(log, `msg="store: cut `) || !strings.Contains(log, "file="+file) ||
 		!strings.Contains(log, "offset="+strconv.FormatInt(off, 10)) || !strings.Contains(log, "bytes="+strconv.FormatInt(n, 10)) {
 		t.Fatalf("want a warning cutting %d bytes at offset %d of %s; log:\n%s", n, off, file, log)
 	}
@@ -114,24 +113,38 @@ func TestRecoverCorruptLastBlock(t *testing.T) {
 }
 
 // TestScanCorruptMiddleBlock: a block covered by a valid index file is not re-read on open; if
-// it rots, Scan stops with ErrCorrupt and never hands out its entries.
+// its body rots, Scan skips it, reports it, quarantines it, and delivers every other entry.
 func TestScanCorruptMiddleBlock(t *testing.T) {
 	dir := t.TempDir()
 	p, offs, batches := recoverFixture(t, dir)
 	flipByte(t, p, offs[1]+blockHeaderSize+100)
 	s := openT(t, Config{Dir: dir})
 	id, _ := s.LookupTag("a")
-	var got []rec
-	err := s.Scan(context.Background(), ScanQuery{Tags: []uint16{id}, End: math.MaxInt64, Ascending: true}, func(b []wire.Entry) error {
-		for i := range b {
-			got = append(got, recOf(&b[i]))
+	want := append(append([]rec{}, batches[0]...), batches[2]...)
+	for round := range 2 { // the second scan skips the quarantined block unread
+		var got []rec
+		var dmg []Damage
+		err := s.Scan(context.Background(), ScanQuery{Tags: []uint16{id}, End: math.MaxInt64, Ascending: true,
+			OnDamage: func(d Damage) { dmg = append(dmg, d) }}, func(b []wire.Entry) error {
+			for i := range b {
+				got = append(got, recOf(&b[i]))
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("round %d: Scan: %v", round, err)
 		}
-		return nil
-	})
-	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), p) {
-		t.Fatalf("Scan error %v, want ErrCorrupt naming %s", err, p)
+		sameSet(t, "entries around the corrupt block", got, want)
+		if len(dmg) != 1 || dmg[0].Offset != offs[1] || dmg[0].Entries != 200 || dmg[0].Well != "default" {
+			t.Fatalf("round %d: damage %+v, want the block at %d with 200 entries", round, dmg, offs[1])
+		}
 	}
-	sameSet(t, "entries before the corrupt block", got, batches[0])
+	if c := s.DamageCounters(); c.BlocksQuarantined != 1 || c.ScanSkips != 2 || c.EntriesQuarantined != 200 {
+		t.Fatalf("counters %+v", c)
+	}
+	if b, err := os.ReadFile(p + badSuffix); err != nil || !strings.Contains(string(b), "offset="+strconv.FormatInt(offs[1], 10)+" ") {
+		t.Fatalf("sidecar: %q, %v", b, err)
+	}
 }
 
 func TestRecoverBadIndexFile(t *testing.T) {

@@ -46,7 +46,10 @@ func (s *Store) enforceRetention() {
 			continue
 		}
 		for i, sh := range drop {
-			err := joinErrors(os.Remove(sh.path), removeIfExists(sh.path+idxSuffix))
+			s.mu.RLock()
+			bad := sh.bad
+			s.mu.RUnlock()
+			err := joinErrors(os.Remove(sh.path), removeIfExists(sh.path+idxSuffix), removeQuarantine(sh.path, bad))
 			if err != nil {
 				s.log.Error("store: retention could not remove shard", "well", w.name, "file", sh.path, "err", err)
 			} else {

@@ -19,6 +19,11 @@ type ScanQuery struct {
 	Start, End int64
 	// Ascending returns oldest entries first; the default is newest first.
 	Ascending bool
+	// OnDamage, when not nil, is called (from the goroutine running Scan, before the batch
+	// holding entries past the damage) for every damaged range that may hold selected entries:
+	// ranges quarantined earlier, and blocks this scan finds damaged (which it quarantines).
+	// The scan skips them and goes on. d.Well and d.Reason are valid after the call.
+	OnDamage func(d Damage)
 }
 
 // Scan calls fn with batches of the entries selected by q, in time order across the whole
@@ -28,8 +33,12 @@ type ScanQuery struct {
 // keeps. A non-nil error from fn stops the scan and is returned; so is ctx's error when ctx is
 // done. Scan sees every entry acknowledged before it started. Shards and blocks outside the
 // time range or without the tags are skipped by their in-memory bounds without being read.
-// A block that fails its checksum or does not decode stops the scan with an error wrapping
-// ErrCorrupt; its entries are never delivered. In steady state Scan allocates nothing.
+// A block that fails its checksum or does not decode, or cannot be read, is skipped: its
+// entries are never delivered, it is reported to q.OnDamage and quarantined (recorded in the
+// shard's sidecar so later scans skip it unread), and the scan goes on. Damaged ranges found
+// earlier that may hold selected entries are reported at the start. Scan returns an error only
+// when it cannot go on: fn's error, ctx's error, or ErrClosed. In steady state Scan allocates
+// nothing.
 func (s *Store) Scan(ctx context.Context, q ScanQuery, fn func(batch []wire.Entry) error) error {
 	if len(q.Tags) == 0 || q.End <= q.Start {
 		return nil
@@ -53,7 +62,8 @@ func (s *Store) Scan(ctx context.Context, q ScanQuery, fn func(batch []wire.Entr
 type scanShard struct {
 	sh     *shard
 	blocks []blockMeta
-	key    int64 // earliest key (in scan order) of any entry in range
+	bad    []badRange // quarantined ranges, published at the start
+	key    int64      // earliest key (in scan order) of any entry in range
 }
 
 // pendBlock is a block waiting to be decoded.
@@ -92,6 +102,8 @@ type scanner struct {
 	retire []*cursor // exhausted cursors whose entries may still sit in batch
 	free   []*cursor
 	comp   []byte
+	onDmg  func(Damage)
+	dmg    []Damage // damage found while taking the snapshot, reported by run
 }
 
 var scannerPool = sync.Pool{New: func() any { return new(scanner) }}
@@ -100,7 +112,7 @@ var scannerPool = sync.Pool{New: func() any { return new(scanner) }}
 const maxFreeCursors = 8
 
 func (sc *scanner) init(s *Store, ctx context.Context, q *ScanQuery, fn func([]wire.Entry) error) {
-	sc.s, sc.ctx, sc.fn = s, ctx, fn
+	sc.s, sc.ctx, sc.fn, sc.onDmg = s, ctx, fn, q.OnDamage
 	sc.asc, sc.start, sc.end = q.Ascending, q.Start, q.End
 	sc.limit = s.cfg.ScanBatch
 	sc.mask = 0
@@ -137,7 +149,9 @@ func (sc *scanner) reset(q *ScanQuery) {
 	sc.pend = sc.pend[:0]
 	clear(sc.batch[:cap(sc.batch)])
 	sc.batch = sc.batch[:0]
-	sc.s, sc.ctx, sc.fn = nil, nil, nil
+	clear(sc.dmg)
+	sc.dmg = sc.dmg[:0]
+	sc.s, sc.ctx, sc.fn, sc.onDmg = nil, nil, nil, nil
 }
 
 // snapshot takes every shard that may hold selected entries, with the blocks published now.
@@ -145,11 +159,16 @@ func (s *Store) snapshot(sc *scanner, q *ScanQuery) {
 	s.mu.RLock()
 	for _, w := range s.wells {
 		for _, sh := range w.shards {
+			for i := range sh.bad {
+				if r := &sh.bad[i]; r.overlaps(sh, sc.mask, q.Start, q.End) {
+					sc.dmg = append(sc.dmg, r.damage(sh))
+				}
+			}
 			if len(sh.blocks) == 0 || sh.mask&sc.mask == 0 || sh.maxTS < q.Start || sh.minTS >= q.End {
 				continue
 			}
 			sh.refs.Add(1)
-			sc.shards = append(sc.shards, scanShard{sh: sh, blocks: sh.blocks, key: sc.key(sh.minTS, sh.maxTS)})
+			sc.shards = append(sc.shards, scanShard{sh: sh, blocks: sh.blocks, bad: sh.bad, key: sc.key(sh.minTS, sh.maxTS)})
 		}
 	}
 	s.mu.RUnlock()
@@ -180,6 +199,9 @@ func (sc *scanner) before(a, b int64) bool {
 }
 
 func (sc *scanner) run() error {
+	for i := range sc.dmg {
+		sc.report(&sc.dmg[i])
+	}
 	for {
 		if err := sc.fill(); err != nil {
 			return err
@@ -295,6 +317,9 @@ func (sc *scanner) expand() {
 		if b.tagMask&sc.mask == 0 || b.maxTS < sc.start || b.minTS >= sc.end {
 			continue
 		}
+		if len(ss.bad) > 0 && skippedIn(ss.bad, b.off) {
+			continue // reported when the scan started
+		}
 		sc.pend = append(sc.pend, pendBlock{sh: ss.sh, b: b, key: sc.key(b.minTS, b.maxTS)})
 		sc.upPend(len(sc.pend) - 1)
 	}
@@ -312,7 +337,9 @@ func (sc *scanner) activate() error {
 	c := sc.cursor()
 	if _, err := readBlock(p.sh, p.b, &sc.comp, c, &sc.filter); err != nil {
 		sc.recycle(c)
-		return err
+		d := sc.s.damaged(p.sh, p.b, err)
+		sc.report(&d)
+		return nil
 	}
 	if len(c.cur) == 0 {
 		sc.recycle(c)
@@ -322,6 +349,24 @@ func (sc *scanner) activate() error {
 	sc.act = append(sc.act, c)
 	sc.upAct(len(sc.act) - 1)
 	return nil
+}
+
+// report hands one damaged range to the scan's OnDamage and counts it.
+func (sc *scanner) report(d *Damage) {
+	sc.s.damage.skips.Add(1)
+	if sc.onDmg != nil {
+		sc.onDmg(*d)
+	}
+}
+
+// skippedIn reports whether the block at off is a quarantined (skipped) range of bad.
+func skippedIn(bad []badRange, off int64) bool {
+	for i := range bad {
+		if bad[i].off == off && bad[i].action == actionSkipped {
+			return true
+		}
+	}
+	return false
 }
 
 // emit delivers ents (in order, after any batched entries) in chunks of at most limit.

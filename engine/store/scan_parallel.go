@@ -3,7 +3,6 @@ package store
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -18,8 +17,9 @@ import (
 // [0, workers), so fn can keep per-worker state without locks. Within a batch entries are in
 // q's time order; across batches there is no order, though blocks are taken in scan order so
 // the position moves roughly monotonically. fn runs concurrently with itself for different
-// workers. Batch memory, errors and cancellation are as for Scan: the first error (or ctx's)
-// stops every worker and is returned.
+// workers. Batch memory, errors, cancellation and damage are as for Scan: the first error (or
+// ctx's) stops every worker and is returned; damaged blocks are skipped and reported to
+// q.OnDamage, which any worker may call (one call at a time).
 func (s *Store) ScanUnordered(ctx context.Context, q ScanQuery, workers int, fn func(worker int, batch []wire.Entry) error) error {
 	if len(q.Tags) == 0 || q.End <= q.Start {
 		return nil
@@ -37,6 +37,9 @@ func (s *Store) ScanUnordered(ctx context.Context, q ScanQuery, workers int, fn 
 		ps.reset(&q)
 		parScanPool.Put(ps)
 	}()
+	for i := range ps.dmg {
+		ps.report(s, &q, &ps.dmg[i])
+	}
 	if len(ps.blocks) == 0 {
 		return nil
 	}
@@ -70,8 +73,9 @@ func (s *Store) ScanUnordered(ctx context.Context, q ScanQuery, workers int, fn 
 			pb := &ps.blocks[i]
 			ents, err := bw.decode(pb.sh, pb.b, &ps.filter)
 			if err != nil {
-				fail(err)
-				return
+				d := s.damaged(pb.sh, pb.b, err)
+				ps.report(s, &q, &d)
+				continue
 			}
 			for len(ents) > 0 && !stop.Load() {
 				k := min(len(ents), s.cfg.ScanBatch)
@@ -97,6 +101,8 @@ func (s *Store) ScanUnordered(ctx context.Context, q ScanQuery, workers int, fn 
 
 // parScan is the pooled snapshot of one ScanUnordered: the selected blocks in scan order.
 type parScan struct {
+	dmg    []Damage   // damage found while taking the snapshot
+	dmgMu  sync.Mutex // serialises ScanQuery.OnDamage calls from the workers
 	shards []*shard
 	blocks []pendBlock
 	filter recordFilter
@@ -118,6 +124,11 @@ func (ps *parScan) init(s *Store, q *ScanQuery) {
 	s.mu.RLock()
 	for _, w := range s.wells {
 		for _, sh := range w.shards {
+			for i := range sh.bad {
+				if r := &sh.bad[i]; r.overlaps(sh, mask, q.Start, q.End) {
+					ps.dmg = append(ps.dmg, r.damage(sh))
+				}
+			}
 			if len(sh.blocks) == 0 || sh.mask&mask == 0 || sh.maxTS < q.Start || sh.minTS >= q.End {
 				continue
 			}
@@ -127,6 +138,9 @@ func (ps *parScan) init(s *Store, q *ScanQuery) {
 				b := &sh.blocks[i]
 				if b.tagMask&mask == 0 || b.maxTS < q.Start || b.minTS >= q.End {
 					continue
+				}
+				if len(sh.bad) > 0 && sh.isBad(b.off) {
+					continue // reported through ps.dmg
 				}
 				key := min(b.maxTS, q.End-1)
 				if q.Ascending {
@@ -155,6 +169,18 @@ func (ps *parScan) reset(q *ScanQuery) {
 	ps.shards = ps.shards[:0]
 	clear(ps.blocks)
 	ps.blocks = ps.blocks[:0]
+	clear(ps.dmg)
+	ps.dmg = ps.dmg[:0]
+}
+
+// report hands damage to q.OnDamage (one call at a time) and counts it.
+func (ps *parScan) report(s *Store, q *ScanQuery, d *Damage) {
+	s.damage.skips.Add(1)
+	if q.OnDamage != nil {
+		ps.dmgMu.Lock()
+		q.OnDamage(*d)
+		ps.dmgMu.Unlock()
+	}
 }
 
 // blockWorker is the pooled decode state of one scanning goroutine.
@@ -184,7 +210,7 @@ func (bw *blockWorker) release() {
 }
 
 // readBlock reads block b of sh into *comp, checks and decodes it into c.raw and c.ents, and
-// returns the entries selected by f (also left in c.cur).
+// returns the entries selected by f (also left in c.cur). Its errors are *blockError.
 func readBlock(sh *shard, b *blockMeta, comp *[]byte, c *cursor, f *recordFilter) ([]wire.Entry, error) {
 	n := int(b.bodyLen)
 	if cap(*comp) < n {
@@ -192,7 +218,7 @@ func readBlock(sh *shard, b *blockMeta, comp *[]byte, c *cursor, f *recordFilter
 	}
 	body := (*comp)[:n]
 	if _, err := sh.f.ReadAt(body, b.off+blockHeaderSize); err != nil {
-		return nil, fmt.Errorf("store: cannot read block at offset %d of %s: %w", b.off, sh.path, err)
+		return nil, &blockError{read: true, err: err}
 	}
 	var err error
 	c.raw, err = decodeBody(&b.blockHeader, body, c.raw)
@@ -200,7 +226,7 @@ func readBlock(sh *shard, b *blockMeta, comp *[]byte, c *cursor, f *recordFilter
 		c.ents, c.cur, err = decodeRecords(&b.blockHeader, c.raw, c.ents, f)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: block at offset %d of %s: %v", ErrCorrupt, b.off, sh.path, err)
+		return nil, &blockError{err: err}
 	}
 	return c.cur, nil
 }

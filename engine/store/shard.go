@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"log/slog"
 	"os"
@@ -42,6 +44,16 @@ type shard struct {
 	// idxSize is the file size the shard's index file covers (0: none); Close rewrites the
 	// index file only when size has grown past it.
 	idxSize int64
+
+	// bad lists the shard's quarantined ranges, loaded from and recorded in <shard>.bad.
+	// Guarded by Store.mu like blocks, and append-only, so a scan may keep a prefix.
+	bad []badRange
+	// Recovery findings reported by verify: why the index file was ignored (or ""), how many
+	// block headers differed from the index while their bodies were intact, and where a
+	// read-only recovery would have cut the file (-1: nowhere).
+	idxProblem  string
+	hdrRepaired int
+	cutAt       int64
 }
 
 // shardName returns the file name of the shard starting at start.
@@ -83,90 +95,389 @@ func (sh *shard) release() {
 	}
 }
 
-// loadShard opens a shard file, takes its index file for the prefix it covers, validates every
-// block after that (header and body checksums, bounds inside the shard window), and cuts a
-// torn or corrupt tail, logging file, offset and bytes cut. buf is scratch for block bodies.
+// loadEnv is what loading shards needs besides the shard itself.
+type loadEnv struct {
+	committed uint64 // last durable group commit
+	log       *slog.Logger
+	buf       []byte // scratch for block bodies
+	dc        *damageCounters
+}
+
+// loadShard opens a shard file and recovers it. Blocks covered by a valid index file are
+// taken from it, and their on-disk headers are compared with the index (a cheap check: a
+// header that differs has its body checksummed, and a block whose body fails is quarantined).
+// Every block after the index is read and checksummed. Damage is contained to what is
+// damaged:
 //
-// Blocks of group commits after committed (the last durable one) are cut as well.
-func loadShard(w *well, p string, start int64, committed uint64, log *slog.Logger, buf *[]byte) (*shard, error) {
+//   - a block that fails in the middle of the file is skipped in place and quarantined
+//     (recorded in <shard>.bad with its byte range, entries and time range), and loading
+//     resumes at the next valid block: right after the block when its header is intact (the
+//     length chain), else at the next byte offset holding a block magic, a header that passes
+//     its checksum, a body that passes its own, a commit sequence number between the last
+//     valid block's and COMMIT's, and timestamps inside the shard's window;
+//   - blocks of a group commit that never reached COMMIT (whole or torn) are cut: they were
+//     never acknowledged, and they can only be at the end of the file;
+//   - a damaged tail (no valid block after the damage) is cut too, after its bytes are copied
+//     to <shard>.cut-<offset> and recorded in <shard>.bad; a tail shorter than a block header
+//     is a torn write and is cut without a copy.
+//
+// Every decision is logged with file, offset, bytes and entries, and counted.
+func loadShard(w *well, p string, start int64, env *loadEnv) (*shard, error) {
 	f, err := os.OpenFile(p, os.O_RDWR, 0)
 	if err != nil {
 		return nil, errors.New("store: cannot open shard: " + err.Error())
 	}
-	st, err := f.Stat()
+	sh, err := recoverShard(w, f, p, start, env, true)
 	if err != nil {
 		f.Close()
+		return nil, err
+	}
+	return sh, nil
+}
+
+// recoverShard is loadShard on an open file. With write false it changes nothing on disk
+// (verify without -repair): the decisions are only returned in sh.bad and sh.cuts.
+func recoverShard(w *well, f *os.File, p string, start int64, env *loadEnv, write bool) (*shard, error) {
+	st, err := f.Stat()
+	if err != nil {
 		return nil, errors.New("store: cannot stat shard: " + err.Error())
 	}
 	fsize := st.Size()
-	sh := &shard{w: w, start: start, path: p, f: f}
+	sh := &shard{w: w, start: start, path: p, f: f, cutAt: -1}
 	sh.refs.Store(1)
-	if blocks, ok := readIdx(p+idxSuffix, fsize, committed); ok {
-		for _, b := range blocks {
+	known, malformed, err := readBadFile(p + badSuffix)
+	if err != nil {
+		return nil, errors.New("store: cannot read quarantine sidecar: " + err.Error())
+	}
+	if malformed > 0 {
+		env.log.Warn("store: quarantine sidecar has malformed lines; they are ignored", "file", p+badSuffix, "lines", malformed)
+	}
+	for _, r := range known {
+		if r.action == actionSkipped && r.off+r.size <= fsize || r.action == actionCut {
+			sh.bad = append(sh.bad, r)
+		}
+	}
+	ld := loader{sh: sh, env: env, fsize: fsize, write: write}
+	idx, covered, idxErr := readIdx(p+idxSuffix, fsize, env.committed)
+	switch {
+	case idxErr == nil:
+		for _, b := range idx {
 			sh.addBlock(b)
 		}
-		sh.idxSize = sh.size
+		sh.size = covered
+		sh.idxSize = covered
+		if err := ld.checkIndexed(); err != nil {
+			return nil, err
+		}
+	case !errors.Is(idxErr, os.ErrNotExist):
+		env.dc.idxRejected.Add(1)
+		sh.idxProblem = idxErr.Error()
+		env.log.Warn("store: shard index ignored; validating the whole shard", "file", p+idxSuffix, "reason", idxErr.Error())
 	}
-	off := sh.size
-	var hdr [blockHeaderSize]byte
-	reason := ""
-	for off < fsize && reason == "" {
-		if fsize-off < blockHeaderSize {
-			reason = errShortHeader.Error()
-			break
-		}
-		if _, err := f.ReadAt(hdr[:], off); err != nil {
-			f.Close()
-			return nil, errors.New("store: cannot read shard " + p + ": " + err.Error())
-		}
-		h, err := parseHeader(hdr[:])
-		switch {
-		case err != nil:
-			reason = err.Error()
-		case h.minTS < start || h.maxTS-start >= w.dur:
-			reason = "block outside the shard's time window"
-		case h.seq > committed:
-			reason = "block of a group commit that never completed"
-		case fsize-off-blockHeaderSize < int64(h.bodyLen):
-			reason = "short block body"
-		}
-		if reason != "" {
-			break
-		}
-		if cap(*buf) < int(h.bodyLen) {
-			*buf = make([]byte, h.bodyLen)
-		}
-		body := (*buf)[:h.bodyLen]
-		if _, err := f.ReadAt(body, off+blockHeaderSize); err != nil {
-			f.Close()
-			return nil, errors.New("store: cannot read shard " + p + ": " + err.Error())
-		}
-		if crc32.Checksum(body, crcTable) != h.bodyCRC {
-			reason = errBodyCRC.Error()
-			break
-		}
-		sh.addBlock(blockMeta{off: off, blockHeader: h})
-		off = sh.size
-	}
-	if off < fsize {
-		log.Warn("store: cut torn or corrupt shard tail", "file", p, "offset", off, "bytes", fsize-off, "reason", reason)
-		err := f.Truncate(off)
-		if err == nil {
-			err = f.Sync()
-		}
-		if err != nil {
-			f.Close()
-			return nil, errors.New("store: cannot cut shard tail: " + err.Error())
-		}
+	if err := ld.scanFrom(sh.size); err != nil {
+		return nil, err
 	}
 	sh.wsize = sh.size
 	return sh, nil
 }
 
-// Index files: magic | covered size uint64 | block count uint32 | block headers | CRC32C.
+// loader walks a shard file during recovery.
+type loader struct {
+	sh     *shard
+	env    *loadEnv
+	fsize  int64
+	minSeq uint64 // sequence number of the last valid block: later blocks have one >= it
+	write  bool
+	hdr    [blockHeaderSize]byte
+}
+
+// blockAt checks the block at off. It returns its header, whether the header itself is valid,
+// and "" or why the block is not a valid committed block of this shard.
+func (ld *loader) blockAt(off int64) (blockHeader, bool, string, error) {
+	sh := ld.sh
+	if ld.fsize-off < blockHeaderSize {
+		return blockHeader{}, false, errShortHeader.Error(), nil
+	}
+	if _, err := sh.f.ReadAt(ld.hdr[:], off); err != nil {
+		return blockHeader{}, false, "", errors.New("store: cannot read shard " + sh.path + ": " + err.Error())
+	}
+	h, err := parseHeader(ld.hdr[:])
+	switch {
+	case err != nil:
+		return h, false, err.Error(), nil
+	case h.minTS < sh.start || h.maxTS-sh.start >= sh.w.dur:
+		return h, false, "block outside the shard's time window", nil
+	case h.seq > ld.env.committed:
+		return h, true, "block of a group commit that never completed", nil
+	case h.seq < ld.minSeq:
+		return h, false, "block older than the block before it", nil
+	case ld.fsize-off-blockHeaderSize < int64(h.bodyLen):
+		return h, true, "short block body", nil
+	}
+	reason, err := ld.checkBody(off, &h)
+	return h, true, reason, err
+}
+
+// checkBody reads the body of the block at off and checks it against h.
+func (ld *loader) checkBody(off int64, h *blockHeader) (string, error) {
+	if cap(ld.env.buf) < int(h.bodyLen) {
+		ld.env.buf = make([]byte, h.bodyLen)
+	}
+	body := ld.env.buf[:h.bodyLen]
+	if _, err := ld.sh.f.ReadAt(body, off+blockHeaderSize); err != nil {
+		return "", errors.New("store: cannot read shard " + ld.sh.path + ": " + err.Error())
+	}
+	if crc32.Checksum(body, crcTable) != h.bodyCRC {
+		return errBodyCRC.Error(), nil
+	}
+	return "", nil
+}
+
+// scanFrom validates blocks from off to the end of the file (see loadShard).
+func (ld *loader) scanFrom(off int64) error {
+	sh := ld.sh
+	if n := len(sh.blocks); n > 0 {
+		ld.minSeq = sh.blocks[n-1].seq
+	}
+	for off < ld.fsize {
+		h, hdrOK, reason, err := ld.blockAt(off)
+		if err != nil {
+			return err
+		}
+		if reason == "" {
+			sh.addBlock(blockMeta{off: off, blockHeader: h})
+			ld.minSeq = h.seq
+			off = sh.size
+			continue
+		}
+		if hdrOK && h.seq > ld.env.committed {
+			return ld.cutTail(off, reason, false, nil)
+		}
+		if ld.fsize-off < blockHeaderSize {
+			return ld.cutTail(off, "torn block header", false, nil)
+		}
+		// The length chain first: a block with an intact header but a damaged body is
+		// followed by the next block. Else search byte by byte, from inside the damaged block
+		// (bytes may have been lost, moving the next block closer).
+		next, found := int64(0), false
+		if hdrOK && off+h.size() <= ld.fsize {
+			if _, _, r, err := ld.blockAt(off + h.size()); err != nil {
+				return err
+			} else if r == "" {
+				next, found = off+h.size(), true
+			}
+		}
+		if !found {
+			from := off + 1
+			if hdrOK {
+				from = off + blockHeaderSize
+			}
+			if next, found, err = ld.resync(from); err != nil {
+				return err
+			}
+		}
+		if !found {
+			// NOTE: bytes without a valid header right after the coverage of an index file
+			// whose last block belongs to the last durable commit were written after that
+			// commit (Close writes the index after every commit of the session), so they were
+			// never acknowledged: garbage or a torn write, not lost data.
+			if !hdrOK && sh.idxSize == off && len(sh.blocks) > 0 && sh.blocks[len(sh.blocks)-1].seq == ld.env.committed {
+				return ld.cutTail(off, reason+" after the last durable commit", false, nil)
+			}
+			return ld.cutTail(off, reason, true, hdrIf(hdrOK, &h))
+		}
+		r := rangeOf(off, next-off, hdrIf(hdrOK, &h), actionSkipped, reason)
+		if err := ld.quarantine(&r); err != nil {
+			return err
+		}
+		off = next
+		sh.size = max(sh.size, next)
+	}
+	return nil
+}
+
+func hdrIf(ok bool, h *blockHeader) *blockHeader {
+	if ok {
+		return h
+	}
+	return nil
+}
+
+// rangeOf describes a damaged range; h is its block header when one is trustworthy.
+func rangeOf(off, size int64, h *blockHeader, action, reason string) badRange {
+	r := badRange{off: off, size: size, entries: -1, action: action, reason: reason}
+	if h != nil {
+		r.entries, r.minTS, r.maxTS, r.tagMask = int64(h.count), h.minTS, h.maxTS, h.tagMask
+	}
+	return r
+}
+
+// resyncChunk is how much of the file resync reads at a time.
+const resyncChunk = 1 << 20
+
+// resync finds the first valid block at or after from (see loadShard for "valid").
+func (ld *loader) resync(from int64) (int64, bool, error) {
+	buf := make([]byte, resyncChunk)
+	for pos := from; pos+blockHeaderSize <= ld.fsize; {
+		n, err := ld.sh.f.ReadAt(buf, pos)
+		if n == 0 && err != nil {
+			return 0, false, errors.New("store: cannot read shard " + ld.sh.path + ": " + err.Error())
+		}
+		chunk := buf[:n]
+		for i := 0; ; {
+			j := indexMagic(chunk[i:])
+			if j < 0 {
+				break
+			}
+			cand := pos + int64(i+j)
+			_, _, reason, err := ld.blockAt(cand)
+			if err != nil {
+				return 0, false, err
+			}
+			if reason == "" {
+				return cand, true, nil
+			}
+			i += j + 1
+		}
+		if int64(n) < resyncChunk {
+			break
+		}
+		pos += int64(n) - int64(len(blockMagic)-1) // a magic may straddle two chunks
+	}
+	return 0, false, nil
+}
+
+// indexMagic returns the index of the first block magic in b, or -1.
+func indexMagic(b []byte) int { return bytes.Index(b, blockMagic[:]) }
+
+// quarantine records a damaged range left in place: in the shard, the sidecar (when
+// writing), the log and the counters. A range already in the sidecar is not recorded twice.
+func (ld *loader) quarantine(r *badRange) error {
+	sh := ld.sh
+	for _, k := range sh.bad {
+		if k.off == r.off && k.action == r.action {
+			ld.env.log.Warn("store: damaged range stays quarantined", "file", sh.path, "offset", r.off,
+				"bytes", r.size, "entries", r.entries, "reason", r.reason)
+			return nil
+		}
+	}
+	sh.bad = append(sh.bad, *r)
+	ld.env.dc.countRange(r)
+	ld.env.log.Warn("store: damaged block skipped and quarantined; reading resumes at the next valid block",
+		"file", sh.path, "offset", r.off, "bytes", r.size, "entries", r.entries, "reason", r.reason)
+	if !ld.write {
+		return nil
+	}
+	return appendBadFile(sh.path+badSuffix, r)
+}
+
+// cutTail cuts the file at off. keep copies the bytes to <shard>.cut-<off> and records them
+// in the sidecar first (damaged acknowledged data); otherwise they are a torn or uncommitted
+// write that was never acknowledged. h is the header of the block at off, if trustworthy.
+func (ld *loader) cutTail(off int64, reason string, keep bool, h *blockHeader) error {
+	sh := ld.sh
+	n := ld.fsize - off
+	r := rangeOf(off, n, h, actionCut, reason)
+	if !keep {
+		ld.env.dc.tails.Add(1)
+		ld.env.dc.cutBytes.Add(uint64(n))
+		ld.env.log.Warn("store: cut torn or uncommitted shard tail", "file", sh.path, "offset", off, "bytes", n, "reason", reason)
+	} else {
+		sh.bad = append(sh.bad, r)
+		ld.env.dc.countRange(&r)
+		ld.env.log.Warn("store: cut damaged shard tail; its bytes are kept beside the shard", "file", sh.path,
+			"offset", off, "bytes", n, "entries", r.entries, "copy", cutName(sh.path, off), "reason", reason)
+	}
+	if !ld.write {
+		sh.cutAt = off
+		return nil
+	}
+	if keep {
+		if err := copyRange(sh.f, off, n, cutName(sh.path, off)); err != nil {
+			return err
+		}
+		if err := appendBadFile(sh.path+badSuffix, &r); err != nil {
+			return err
+		}
+	}
+	err := sh.f.Truncate(off)
+	if err == nil {
+		err = sh.f.Sync()
+	}
+	if err != nil {
+		return errors.New("store: cannot cut shard tail: " + err.Error())
+	}
+	ld.fsize = off
+	return nil
+}
+
+// copyRange copies n bytes at off of f to a new file p, durably.
+func copyRange(f *os.File, off, n int64, p string) error {
+	data := make([]byte, n)
+	if _, err := f.ReadAt(data, off); err != nil {
+		return errors.New("store: cannot read damaged tail: " + err.Error())
+	}
+	out, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return errors.New("store: cannot keep damaged tail: " + err.Error())
+	}
+	if err := writeSyncClose(out, data); err != nil {
+		return errors.New("store: cannot keep damaged tail: " + err.Error())
+	}
+	return syncDir(p)
+}
+
+// checkIndexed compares the on-disk header of every block the index covers with the index's
+// copy. A block whose header differs has its body checked against the index header: an intact
+// body stays readable (scans use the index's header), a damaged one is quarantined.
+func (ld *loader) checkIndexed() error {
+	sh := ld.sh
+	var want []byte
+	for i := range sh.blocks {
+		b := &sh.blocks[i]
+		if sh.isBad(b.off) {
+			continue
+		}
+		if _, err := sh.f.ReadAt(ld.hdr[:], b.off); err != nil {
+			return errors.New("store: cannot read shard " + sh.path + ": " + err.Error())
+		}
+		want = b.appendHeader(want[:0])
+		if bytes.Equal(want, ld.hdr[:]) {
+			continue
+		}
+		reason, err := ld.checkBody(b.off, &b.blockHeader)
+		if err != nil {
+			return err
+		}
+		if reason == "" {
+			sh.hdrRepaired++
+			ld.env.log.Warn("store: block header on disk differs from the shard index; body intact, read with the index's header",
+				"file", sh.path, "offset", b.off, "bytes", blockHeaderSize, "entries", b.count)
+			continue
+		}
+		r := rangeOf(b.off, b.size(), &b.blockHeader, actionSkipped, "block header and body damaged")
+		if err := ld.quarantine(&r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// isBad reports whether the block at off is quarantined. Caller holds Store.mu or owns sh.
+func (sh *shard) isBad(off int64) bool { return skippedIn(sh.bad, off) }
+
+// Index files (version 2; version 1 files, without offsets, are still read):
+//
+//	magic "SLIDX2\n\x00" | covered size uint64 | block count uint32 |
+//	per block: offset uint64 | block header | CRC32C of everything before it
+//
+// Offsets are needed because quarantined ranges leave gaps between blocks.
 const idxSuffix = ".idx"
 
-var idxMagic = []byte("SLIDX1\n\x00")
+var (
+	idxMagicV1 = []byte("SLIDX1\n\x00")
+	idxMagic   = []byte("SLIDX2\n\x00")
+)
 
 // appendIdx encodes the shard's index.
 func (sh *shard) appendIdx(dst []byte) []byte {
@@ -175,40 +486,79 @@ func (sh *shard) appendIdx(dst []byte) []byte {
 	dst = binary.LittleEndian.AppendUint64(dst, uint64(sh.size))
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(sh.blocks)))
 	for i := range sh.blocks {
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(sh.blocks[i].off))
 		dst = sh.blocks[i].appendHeader(dst)
 	}
 	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], crcTable))
 }
 
-// readIdx loads an index file. ok is false when it is missing, corrupt, covers more than the
-// shard file holds or names an uncommitted block; the caller then validates the whole file.
-func readIdx(p string, fsize int64, committed uint64) (blocks []blockMeta, ok bool) {
+// errIdxMissing wraps os.ErrNotExist for a shard without an index file.
+var errIdxMissing = fmt.Errorf("no index file: %w", os.ErrNotExist)
+
+// readIdx loads an index file. It fails when the file is missing (an error wrapping
+// os.ErrNotExist), corrupt, covers more than the shard file holds or names an uncommitted
+// block; the caller then validates the whole file.
+func readIdx(p string, fsize int64, committed uint64) ([]blockMeta, int64, error) {
 	b, err := os.ReadFile(p)
-	if err != nil || len(b) < len(idxMagic)+12+4 || string(b[:len(idxMagic)]) != string(idxMagic) {
-		return nil, false
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, 0, errIdxMissing
+	}
+	if err != nil {
+		return nil, 0, errors.New("cannot read index file: " + err.Error())
+	}
+	return parseIdx(b, fsize, committed)
+}
+
+// parseIdx decodes an index file's contents (see readIdx): the blocks and the file size they
+// cover.
+func parseIdx(b []byte, fsize int64, committed uint64) (blocks []blockMeta, size int64, err error) {
+	if len(b) < len(idxMagic)+12+4 {
+		return nil, 0, errors.New("index file too short")
+	}
+	v2 := string(b[:len(idxMagic)]) == string(idxMagic)
+	if !v2 && string(b[:len(idxMagicV1)]) != string(idxMagicV1) {
+		return nil, 0, errors.New("index file has a bad magic")
 	}
 	body := b[:len(b)-4]
 	if crc32.Checksum(body, crcTable) != binary.LittleEndian.Uint32(b[len(b)-4:]) {
-		return nil, false
+		return nil, 0, errors.New("index file checksum mismatch")
 	}
-	size := int64(binary.LittleEndian.Uint64(body[len(idxMagic):]))
+	size = int64(binary.LittleEndian.Uint64(body[len(idxMagic):]))
 	n := int(binary.LittleEndian.Uint32(body[len(idxMagic)+8:]))
-	hdrs := body[len(idxMagic)+12:]
-	if size > fsize || len(hdrs) != n*blockHeaderSize {
-		return nil, false
+	recs := body[len(idxMagic)+12:]
+	recSize := blockHeaderSize
+	if v2 {
+		recSize += 8
+	}
+	if size > fsize {
+		return nil, 0, errors.New("index file covers " + strconv.FormatInt(size, 10) + " bytes, the shard holds " + strconv.FormatInt(fsize, 10))
+	}
+	if uint64(len(recs)) != uint64(n)*uint64(recSize) {
+		return nil, 0, errors.New("index file length does not match its block count")
 	}
 	blocks = make([]blockMeta, 0, n)
-	off := int64(0)
+	end := int64(0)
 	for i := 0; i < n; i++ {
-		h, err := parseHeader(hdrs[i*blockHeaderSize:])
-		if err != nil || h.seq > committed {
-			return nil, false
+		rec := recs[i*recSize:]
+		off := end
+		if v2 {
+			off = int64(binary.LittleEndian.Uint64(rec))
+			rec = rec[8:]
+		}
+		h, err := parseHeader(rec)
+		switch {
+		case err != nil:
+			return nil, 0, errors.New("index file block " + strconv.Itoa(i) + ": " + err.Error())
+		case h.seq > committed:
+			return nil, 0, errors.New("index file names a block of a group commit that never completed")
+		case off < end || off+h.size() > size:
+			return nil, 0, errors.New("index file block " + strconv.Itoa(i) + " overlaps another or lies past the covered size")
 		}
 		blocks = append(blocks, blockMeta{off: off, blockHeader: h})
-		off += h.size()
+		end = off + h.size()
 	}
-	if off != size {
-		return nil, false
+	if !v2 && end != size {
+		return nil, 0, errors.New("index file blocks do not cover its size")
 	}
-	return blocks, true
+	return blocks, size, nil
 }

@@ -37,8 +37,11 @@ type Store struct {
 	nextSeq       uint64 // committer only
 
 	counters rateRing
-	now      func() time.Time
-	hooks    atomic.Pointer[fileHooks]
+	damage   damageCounters
+	// sidecarMu serialises appends to quarantine sidecars by scans.
+	sidecarMu sync.Mutex
+	now       func() time.Time
+	hooks     atomic.Pointer[fileHooks]
 }
 
 // fileHooks replace file operations in tests (fault injection).
@@ -149,9 +152,9 @@ func (s *Store) openWells(committed uint64) error {
 		s.log.Info("store: well on disk is not configured; its data stays searchable", "well", e.Name())
 		cfgs = append(cfgs, WellConfig{Name: e.Name()})
 	}
-	var buf []byte
+	env := &loadEnv{committed: committed, log: s.log, dc: &s.damage}
 	for i, wc := range cfgs {
-		w, err := openWell(root, i, wc, s.cfg.ShardDuration, committed, s.log, &buf)
+		w, err := openWell(root, i, wc, s.cfg.ShardDuration, env)
 		if err != nil {
 			return err
 		}
@@ -221,13 +224,7 @@ func writeIdxFile(p string, data []byte) error {
 	tmp := p + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err == nil {
-		_, err = f.Write(data)
-		if err == nil {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
+		err = writeSyncClose(f, data)
 	}
 	if err == nil {
 		err = os.Rename(tmp, p)

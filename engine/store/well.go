@@ -3,7 +3,6 @@ package store
 import (
 	"cmp"
 	"errors"
-	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
@@ -31,7 +30,8 @@ type well struct {
 const wellMetaName = "WELL"
 
 // openWell opens or creates the well directory and loads its shards.
-func openWell(root string, idx int, wc WellConfig, dur time.Duration, committed uint64, log *slog.Logger, buf *[]byte) (*well, error) {
+func openWell(root string, idx int, wc WellConfig, dur time.Duration, env *loadEnv) (*well, error) {
+	log := env.log
 	dir := filepath.Join(root, wc.Name)
 	w := &well{name: wc.Name, idx: idx, dir: dir, maxAge: wc.MaxAge, maxBytes: wc.MaxBytes, patterns: wc.Tags}
 	meta := filepath.Join(dir, wellMetaName)
@@ -76,12 +76,12 @@ func openWell(root string, idx int, wc WellConfig, dur time.Duration, committed 
 		if !ok {
 			continue
 		}
-		sh, err := loadShard(w, p, start, committed, log, buf)
+		sh, err := loadShard(w, p, start, env)
 		if err != nil {
 			w.closeShards()
 			return nil, err
 		}
-		if sh.size == 0 { // created by a group commit that failed or never finished
+		if sh.size == 0 && len(sh.bad) == 0 { // created by a group commit that failed or never finished
 			sh.f.Close()
 			if err := joinErrors(os.Remove(p), removeIfExists(p+idxSuffix)); err != nil {
 				w.closeShards()

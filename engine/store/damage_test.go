@@ -1,0 +1,287 @@
+package store
+
+import (
+	"context"
+	"math"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sluicehq/sluice/wire"
+)
+
+// damageFixture writes nBlocks uncompressed blocks of about 12 KiB into one shard (one Ingest
+// call per block, each over its own time range) and closes the store. It returns the shard
+// path, the blocks and every entry.
+func damageFixture(t *testing.T, dir string, nBlocks int) (string, []blockMeta, []rec) {
+	t.Helper()
+	s := openT(t, Config{Dir: dir, BlockSize: 16 << 10, Compression: CompressionNone})
+	id := tagIDs(t, s, "a")[0]
+	g := newLineGen(11)
+	var all []rec
+	for b := range nBlocks {
+		es := g.entries(60, 1e18+int64(b)*1e9, 1000, []uint16{id})
+		if err := s.Ingest(es); err != nil {
+			t.Fatal(err)
+		}
+		for i := range es {
+			all = append(all, recOf(&es[i]))
+		}
+	}
+	sh := s.wells[0].shards[0]
+	blocks := slices.Clone(sh.blocks)
+	p := sh.path
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(blocks) != nBlocks {
+		t.Fatalf("fixture has %d blocks, want %d", len(blocks), nBlocks)
+	}
+	return p, blocks, all
+}
+
+// damageCase damages a fixture shard and returns the byte range it touched.
+type damageCase struct {
+	name   string
+	keepIx bool // keep the index file (else removed, as after a crash)
+	damage func(t *testing.T, p string, blocks []blockMeta) (lo, hi int64)
+	// lossless: no entry may be missing (the damage hits only redundant bytes).
+	lossless bool
+}
+
+func flipAt(t *testing.T, p string, off int64) (int64, int64) {
+	flipByte(t, p, off)
+	return off, off + 1
+}
+
+func damageCases() []damageCase {
+	var cs []damageCase
+	for _, ix := range []bool{false, true} {
+		sfx := "/no-idx"
+		if ix {
+			sfx = "/idx"
+		}
+		cs = append(cs,
+			damageCase{name: "flip-first-block" + sfx, keepIx: ix, damage: func(t *testing.T, p string, bs []blockMeta) (int64, int64) {
+				return flipAt(t, p, bs[0].off+blockHeaderSize+7)
+			}},
+			damageCase{name: "flip-middle-block" + sfx, keepIx: ix, damage: func(t *testing.T, p string, bs []blockMeta) (int64, int64) {
+				return flipAt(t, p, bs[len(bs)/2].off+blockHeaderSize+500)
+			}},
+			damageCase{name: "flip-last-block" + sfx, keepIx: ix, damage: func(t *testing.T, p string, bs []blockMeta) (int64, int64) {
+				b := bs[len(bs)-1]
+				return flipAt(t, p, b.off+b.size()-3)
+			}},
+			damageCase{name: "flip-middle-header" + sfx, keepIx: ix, lossless: ix, damage: func(t *testing.T, p string, bs []blockMeta) (int64, int64) {
+				return flipAt(t, p, bs[len(bs)/2].off+9)
+			}},
+			damageCase{name: "zeroed-4k-page" + sfx, keepIx: ix, damage: func(t *testing.T, p string, bs []blockMeta) (int64, int64) {
+				b := bs[len(bs)/2]
+				lo := (b.off + blockHeaderSize + 4095) &^ 4095
+				if lo+4096 > b.off+b.size() {
+					t.Fatalf("block at %d (%d bytes) holds no whole page", b.off, b.size())
+				}
+				writeAtT(t, p, lo, make([]byte, 4096))
+				return lo, lo + 4096
+			}},
+		)
+	}
+	cs = append(cs,
+		damageCase{name: "truncated-last-block", damage: func(t *testing.T, p string, bs []blockMeta) (int64, int64) {
+			b := bs[len(bs)-1]
+			if err := os.Truncate(p, b.off+b.size()/2); err != nil {
+				t.Fatal(err)
+			}
+			return b.off + b.size()/2, b.off + b.size()
+		}},
+		damageCase{name: "bytes-removed-mid-shard", damage: func(t *testing.T, p string, bs []blockMeta) (int64, int64) {
+			b := bs[len(bs)/2]
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lo := b.off + 1000
+			data = append(data[:lo], data[lo+100:]...)
+			if err := os.WriteFile(p, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return lo, lo + 1 // later blocks moved, but only this block lost bytes
+		}},
+		damageCase{name: "garbage-appended", keepIx: true, lossless: true, damage: func(t *testing.T, p string, bs []blockMeta) (int64, int64) {
+			junk := []byte(strings.Repeat("SLB1 garbage after the last block ", 40))
+			f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Write(junk)
+			f.Close()
+			return 0, 0
+		}},
+		damageCase{name: "corrupt-index", keepIx: true, lossless: true, damage: func(t *testing.T, p string, bs []blockMeta) (int64, int64) {
+			flipByte(t, p+idxSuffix, 40)
+			return 0, 0
+		}},
+	)
+	return cs
+}
+
+func writeAtT(t *testing.T, p string, off int64, b []byte) {
+	t.Helper()
+	f, err := os.OpenFile(p, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// damagedRecs returns the entries of the blocks overlapping [lo, hi).
+func damagedRecs(all []rec, blocks []blockMeta, lo, hi int64) (out []rec) {
+	for _, b := range blocks {
+		if b.off < hi && b.off+b.size() > lo {
+			for _, r := range all {
+				if r.TS >= b.minTS && r.TS <= b.maxTS {
+					out = append(out, r)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// checkLoss fails unless got holds every entry of all except at most those in allowed, and
+// holds nothing else. It returns how many entries are missing.
+func checkLoss(t *testing.T, got, all, allowed []rec) int {
+	t.Helper()
+	have := make(map[rec]int, len(got))
+	for _, r := range got {
+		have[r]++
+	}
+	missing := 0
+	for _, r := range all {
+		if have[r] > 0 {
+			have[r]--
+			continue
+		}
+		if !slices.Contains(allowed, r) {
+			t.Fatalf("entry %+v missing, but it is not in a damaged block", r)
+		}
+		missing++
+	}
+	for r, n := range have {
+		if n > 0 {
+			t.Fatalf("entry %+v returned but never stored", r)
+		}
+	}
+	return missing
+}
+
+// scanDamaged scans everything and collects the damage reports.
+func scanDamaged(t *testing.T, s *Store) ([]rec, []Damage) {
+	t.Helper()
+	id, _ := s.LookupTag("a")
+	var dmg []Damage
+	got := scanAll(t, s, ScanQuery{Tags: []uint16{id}, End: math.MaxInt64, OnDamage: func(d Damage) { dmg = append(dmg, d) }})
+	// the parallel scan skips and reports the same
+	var mu sync.Mutex
+	var par []rec
+	var pdmg []Damage
+	err := s.ScanUnordered(context.Background(), ScanQuery{Tags: []uint16{id}, End: math.MaxInt64,
+		OnDamage: func(d Damage) { pdmg = append(pdmg, d) }}, 3, func(_ int, b []wire.Entry) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for i := range b {
+			par = append(par, recOf(&b[i]))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("ScanUnordered: %v", err)
+	}
+	sameSet(t, "ScanUnordered", par, got)
+	if len(pdmg) != len(dmg) {
+		t.Fatalf("ScanUnordered reported %+v, Scan %+v", pdmg, dmg)
+	}
+	return got, dmg
+}
+
+// TestDamageContained injects one fault per case into a shard and checks, by count against
+// the entries written, that at most the damaged block's entries are missing, that the scan
+// reports the loss, that a second reopen changes nothing, and that ingest still works.
+func TestDamageContained(t *testing.T) {
+	for _, c := range damageCases() {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p, blocks, all := damageFixture(t, dir, 7)
+			if !c.keepIx {
+				os.Remove(p + idxSuffix)
+			}
+			lo, hi := c.damage(t, p, blocks)
+			allowed := damagedRecs(all, blocks, lo, hi)
+			if c.lossless {
+				allowed = nil
+			}
+			for round := range 2 {
+				var log syncBuf
+				s := openT(t, Config{Dir: dir, Logger: slogTo(&log)})
+				got, dmg := scanDamaged(t, s)
+				missing := checkLoss(t, got, all, allowed)
+				var reported int64
+				unknown := false
+				for _, d := range dmg {
+					if d.Entries < 0 {
+						unknown = true
+					} else {
+						reported += d.Entries
+					}
+				}
+				if missing > 0 && !unknown && reported != int64(missing) {
+					t.Fatalf("round %d: %d entries missing, damage reports %d: %+v\nlog:\n%s", round, missing, reported, dmg, log.String())
+				}
+				if missing > 0 && len(dmg) == 0 {
+					t.Fatalf("round %d: %d entries missing and no damage reported\nlog:\n%s", round, missing, log.String())
+				}
+				if missing == 0 && len(dmg) > 0 {
+					t.Fatalf("round %d: damage reported but nothing missing: %+v", round, dmg)
+				}
+				if round == 1 && strings.Contains(log.String(), "quarantined; reading resumes") {
+					t.Fatalf("second reopen quarantined again:\n%s", log.String())
+				}
+				s.Close()
+			}
+			s := openT(t, Config{Dir: dir})
+			id, _ := s.LookupTag("a")
+			if err := s.Ingest([]wire.Entry{{TS: 1e18 + 100e9, Tag: id, Data: []byte("after")}}); err != nil {
+				t.Fatalf("ingest after damage: %v", err)
+			}
+			got, _ := scanDamaged(t, s)
+			checkLoss(t, got, append(slices.Clone(all), rec{TS: 1e18 + 100e9, Tag: id, Data: "after"}), allowed)
+		})
+	}
+}
+
+// TestDamageWarningText checks the search Warning summary.
+func TestDamageWarningText(t *testing.T) {
+	f := func(ds []Damage, want ...string) {
+		t.Helper()
+		got := FormatDamage(ds)
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				t.Fatalf("FormatDamage = %q, want it to contain %q", got, w)
+			}
+		}
+	}
+	f(nil)
+	if FormatDamage(nil) != "" {
+		t.Fatal("no damage, non-empty warning")
+	}
+	f([]Damage{{Entries: 200, Bytes: 9000, MinTS: 1e18, MaxTS: 1e18 + 1e9, Reason: "block body checksum mismatch"}},
+		"200 entries", "9000 bytes in 1 damaged range", "2001-09-09T01:46:40Z and 2001-09-09T01:46:41Z",
+		"block body checksum mismatch")
+	f([]Damage{{Entries: 5, Bytes: 1, MinTS: 2e18, MaxTS: 2e18, Reason: "x"}, {Entries: -1, Bytes: 10, MinTS: 1e18, MaxTS: 3e18, Reason: "y"}},
+		"5 entries plus an unknown number", "11 bytes in 2 damaged ranges", "x; y")
+}
