@@ -136,7 +136,9 @@ func (q *Query) runCondensing(ctx context.Context, src ParallelSource, sink Sink
 	}
 	pr := progress{sink: sink, pos: opt.End}
 	dr := damageReport{sink: sink}
-	err := src.ScanUnordered(ctx, store.ScanQuery{Tags: opt.Tags, Start: opt.Start, End: opt.End, OnDamage: dr.add}, opt.Workers,
+	sq := q.scanQuery(&opt)
+	sq.OnDamage = dr.add
+	err := src.ScanUnordered(ctx, sq, opt.Workers,
 		func(w int, batch []wire.Entry) error {
 			if err := parts[w].Add(batch); err != nil {
 				return err

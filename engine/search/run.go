@@ -68,6 +68,11 @@ type RunOptions struct {
 	// runtime.GOMAXPROCS(0), 1 runs everything on the calling goroutine. Worker w records its
 	// statistics in stats-ring shard Shard+w. See ParallelSource for how work is split.
 	Workers int
+	// NoAccel scans every block of the range, ignoring the wells' accelerators (which skip
+	// blocks a query's literal constraints rule out). Results are the same either way.
+	NoAccel bool
+	// Counts, when not nil, receives how many blocks the scan considered and skipped.
+	Counts *store.ScanCounts
 }
 
 func (o *RunOptions) defaults() {
@@ -174,7 +179,9 @@ func (q *Query) Run(ctx context.Context, src Source, sink Sink, rec StatsRecorde
 func (p *pipeline) scan(ctx context.Context, src Source, fn func([]wire.Entry) error) error {
 	p.rc.streaming = true
 	dr := damageReport{sink: p.sink}
-	err := src.Scan(ctx, store.ScanQuery{Tags: p.opt.Tags, Start: p.opt.Start, End: p.opt.End, OnDamage: dr.add}, fn)
+	sq := p.q.scanQuery(p.opt)
+	sq.OnDamage = dr.add
+	err := src.Scan(ctx, sq, fn)
 	p.rc.streaming = false
 	if err != nil && !errors.Is(err, errStop) {
 		return err

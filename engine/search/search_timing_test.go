@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicehq/sluice/engine/store"
 	"github.com/sluicehq/sluice/wire"
 )
 
@@ -120,4 +121,55 @@ func BenchmarkRun(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)*float64(len(ents))/b.Elapsed().Seconds(), "entries/s")
+}
+
+// BenchmarkRunStore measures whole queries over the real store with 1 and 2 workers: scan,
+// block decode, pipeline, stats, sink. The speed-up of workers=2 over workers=1 is the
+// pipeline's use of a second core.
+func BenchmarkRunStore(b *testing.B) {
+	st, err := store.Open(store.Config{Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	tag, err := st.TagID("kv")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ents := benchLines(200_000, "kv")
+	var size int64
+	for i := range ents {
+		ents[i].Tag = tag
+		size += int64(len(ents[i].Data))
+	}
+	if err := st.Ingest(ents); err != nil {
+		b.Fatal(err)
+	}
+	for _, query := range []string{
+		"tag=x kv srcip action | count by action",
+		"tag=x grep alice | limit 100000000",
+		"tag=x count",
+	} {
+		q, err := Parse(query)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, workers := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/workers=%d", query, workers), func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(size)
+				for b.Loop() {
+					sink := &countSink{}
+					opt := RunOptions{Tags: []uint16{tag}, Start: tStart, End: tEnd, Workers: workers}
+					if err := q.Run(context.Background(), st, sink, &arrayRec{}, opt); err != nil {
+						b.Fatal(err)
+					}
+					if sink.n == 0 {
+						b.Fatal("no output")
+					}
+				}
+				b.ReportMetric(float64(b.N)*float64(len(ents))/b.Elapsed().Seconds(), "entries/s")
+			})
+		}
+	}
 }

@@ -100,6 +100,9 @@ type WellConfig struct {
 	// MaxBytes drops the oldest whole shards while the well's files exceed MaxBytes. The
 	// newest shard is never dropped for size. Zero: no limit.
 	MaxBytes int64
+	// Accel configures the well's accelerator (accel.go); the zero value is a fulltext bloom
+	// filter per block at a 1% collision rate.
+	Accel AccelConfig
 }
 
 // withDefaults returns cfg with defaults applied, or an error naming the bad field.
@@ -163,6 +166,9 @@ func (cfg Config) withDefaults() (Config, error) {
 			if _, err := path.Match(p, ""); err != nil {
 				return cfg, errors.New(field + ".Tags: bad pattern " + strconv.Quote(p) + ": " + err.Error())
 			}
+		}
+		if err := w.Accel.check(field + ".Accel"); err != nil {
+			return cfg, err
 		}
 		if w.MaxAge < 0 || w.MaxBytes < 0 {
 			return cfg, errors.New(field + ": MaxAge and MaxBytes must not be negative")

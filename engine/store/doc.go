@@ -20,6 +20,9 @@
 //	wells/<name>/<start>.shard.bad   quarantine sidecar: one text line per damaged range
 //	                                 (offset, bytes, entries, time range, action, reason)
 //	wells/<name>/<start>.shard.cut-<offset>  the bytes of a damaged tail cut at <offset>
+//	wells/<name>/<start>.shard.acc   accelerator sidecar: a checksummed bloom filter of each
+//	                                 block's tokens (accel.go, accel_file.go); derived data,
+//	                                 rebuilt from the blocks at Open when missing or damaged
 //
 // Durability: Ingest returns nil only after its blocks are written and fsynced (and, for new
 // shard files, the directory too) and the group's sequence number is fsynced in COMMIT.

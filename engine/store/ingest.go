@@ -17,6 +17,7 @@ import (
 type commitReq struct {
 	parts   []commitPart
 	hdrs    []blockHeader // headers of all blocks, in buf order
+	accs    []*bloom      // accelerators of all blocks (nil: none), in buf order
 	buf     []byte        // encoded blocks, back to back
 	entries uint64
 	bytes   uint64
@@ -36,6 +37,7 @@ type ingestState struct {
 	keys []ingestKey
 	raw  []byte
 	req  commitReq
+	ab   accelBuilder
 }
 
 type ingestKey struct {
@@ -100,6 +102,8 @@ func (st *ingestState) release() {
 	st.raw = st.raw[:0]
 	st.req.parts = st.req.parts[:0]
 	st.req.hdrs = st.req.hdrs[:0]
+	clear(st.req.accs)
+	st.req.accs = st.req.accs[:0]
 	st.req.buf = st.req.buf[:0]
 	ingestPool.Put(st)
 }
@@ -151,6 +155,7 @@ func (s *Store) encode(st *ingestState, entries []wire.Entry, wellOf []uint16) {
 			var h blockHeader
 			req.buf, h = appendBlock(req.buf, raw, n, keys[b-n].ts, keys[b-1].ts, mask, codec)
 			req.hdrs = append(req.hdrs, h)
+			req.accs = append(req.accs, s.buildAccel(st, entries, keys[b-n:b]))
 		}
 		part.end, part.hHi = len(req.buf), len(req.hdrs)
 		req.parts = append(req.parts, part)
@@ -272,18 +277,21 @@ func (s *Store) commitGroup(group []*commitReq) {
 		}
 		return
 	}
+	var accs []accRecord
 	s.mu.Lock()
 	for _, r := range group {
 		for _, p := range r.parts {
 			sh := s.wells[p.well].findShard(p.start)
 			off := sh.size
-			for _, h := range r.hdrs[p.hLo:p.hHi] {
-				sh.addBlock(blockMeta{off: off, blockHeader: h})
+			for i, h := range r.hdrs[p.hLo:p.hHi] {
+				sh.addBlock(blockMeta{off: off, blockHeader: h, acc: r.accs[p.hLo+i]})
+				accs = appendAcc(accs, sh, off, r.accs[p.hLo+i])
 				off += h.size()
 			}
 		}
 	}
 	s.mu.Unlock()
+	s.writeAccels(accs)
 	now := s.now()
 	retain := false
 	for _, r := range group {

@@ -49,7 +49,7 @@ func (s *Store) enforceRetention() {
 			s.mu.RLock()
 			bad := sh.bad
 			s.mu.RUnlock()
-			err := joinErrors(os.Remove(sh.path), removeIfExists(sh.path+idxSuffix), removeQuarantine(sh.path, bad))
+			err := joinErrors(os.Remove(sh.path), removeIfExists(sh.path+idxSuffix), removeQuarantine(sh.path, bad), removeIfExists(sh.path+accSuffix))
 			if err != nil {
 				s.log.Error("store: retention could not remove shard", "well", w.name, "file", sh.path, "err", err)
 			} else {

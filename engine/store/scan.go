@@ -24,6 +24,12 @@ type ScanQuery struct {
 	// ranges quarantined earlier, and blocks this scan finds damaged (which it quarantines).
 	// The scan skips them and goes on. d.Well and d.Reason are valid after the call.
 	OnDamage func(d Damage)
+	// Filter, when not nil, lets the scan skip blocks whose accelerator shows they hold no
+	// entry the Filter selects. Skipped blocks are never read; entries of blocks that are read
+	// are delivered whether or not they match (the caller still applies its own test).
+	Filter *Filter
+	// Counts, when not nil, receives how many blocks the scan considered and skipped.
+	Counts *ScanCounts
 }
 
 // Scan calls fn with batches of the entries selected by q, in time order across the whole
@@ -92,6 +98,8 @@ type scanner struct {
 	mask   uint64
 	limit  int
 	filter recordFilter
+	bf     *Filter
+	counts ScanCounts
 	tags   [1024]uint64
 
 	shards []scanShard
@@ -122,6 +130,7 @@ func (sc *scanner) init(s *Store, ctx context.Context, q *ScanQuery, fn func([]w
 	}
 	sc.filter = recordFilter{start: q.Start, end: q.End, tags: &sc.tags, descending: !q.Ascending}
 	sc.si = 0
+	sc.bf, sc.counts = q.Filter, ScanCounts{}
 	if cap(sc.batch) < sc.limit {
 		sc.batch = make([]wire.Entry, 0, sc.limit)
 	}
@@ -151,7 +160,10 @@ func (sc *scanner) reset(q *ScanQuery) {
 	sc.batch = sc.batch[:0]
 	clear(sc.dmg)
 	sc.dmg = sc.dmg[:0]
-	sc.s, sc.ctx, sc.fn, sc.onDmg = nil, nil, nil, nil
+	if q.Counts != nil {
+		*q.Counts = sc.counts
+	}
+	sc.s, sc.ctx, sc.fn, sc.onDmg, sc.bf = nil, nil, nil, nil, nil
 }
 
 // snapshot takes every shard that may hold selected entries, with the blocks published now.
@@ -319,6 +331,11 @@ func (sc *scanner) expand() {
 		}
 		if len(ss.bad) > 0 && skippedIn(ss.bad, b.off) {
 			continue // reported when the scan started
+		}
+		sc.counts.Blocks++
+		if !sc.bf.mayMatch(b.acc) {
+			sc.counts.Skipped++
+			continue
 		}
 		sc.pend = append(sc.pend, pendBlock{sh: ss.sh, b: b, key: sc.key(b.minTS, b.maxTS)})
 		sc.upPend(len(sc.pend) - 1)

@@ -121,6 +121,7 @@ func (ps *parScan) init(s *Store, q *ScanQuery) {
 	}
 	ps.asc = q.Ascending
 	ps.filter = recordFilter{start: q.Start, end: q.End, tags: &ps.tags, descending: !q.Ascending}
+	var counts ScanCounts
 	s.mu.RLock()
 	for _, w := range s.wells {
 		for _, sh := range w.shards {
@@ -142,6 +143,11 @@ func (ps *parScan) init(s *Store, q *ScanQuery) {
 				if len(sh.bad) > 0 && sh.isBad(b.off) {
 					continue // reported through ps.dmg
 				}
+				counts.Blocks++
+				if !q.Filter.mayMatch(b.acc) {
+					counts.Skipped++
+					continue
+				}
 				key := min(b.maxTS, q.End-1)
 				if q.Ascending {
 					key = max(b.minTS, q.Start)
@@ -151,6 +157,9 @@ func (ps *parScan) init(s *Store, q *ScanQuery) {
 		}
 	}
 	s.mu.RUnlock()
+	if q.Counts != nil {
+		*q.Counts = counts
+	}
 	if ps.asc {
 		slices.SortFunc(ps.blocks, func(a, b pendBlock) int { return cmp.Compare(a.key, b.key) })
 	} else {

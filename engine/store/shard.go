@@ -17,6 +17,7 @@ import (
 type blockMeta struct {
 	off int64 // offset of the block header in the shard file
 	blockHeader
+	acc *bloom // the block's accelerator (accel.go); nil: the block is always read
 }
 
 // shard is one time partition of a well: one append-only file of blocks plus the in-memory

@@ -275,6 +275,8 @@ type WellStats struct {
 	Bytes   uint64   // bytes of shard files
 	Entries uint64   // entries stored
 	Tags    []string // names of existing tags routed to this well, sorted
+	// AccelBytes is the disk the well's accelerators take besides Bytes (their overhead).
+	AccelBytes uint64
 }
 
 // Stats returns one WellStats per well: "default" first, then configured wells in Config
@@ -285,7 +287,7 @@ func (s *Store) Stats() []WellStats {
 	s.mu.RLock()
 	for i, w := range s.wells {
 		b, e := w.bytesAndEntries()
-		out[i] = WellStats{Name: w.name, ID: s.uuid[:8] + "-" + w.name, Path: w.dir, Bytes: b, Entries: e, Tags: []string{}}
+		out[i] = WellStats{Name: w.name, ID: s.uuid[:8] + "-" + w.name, Path: w.dir, Bytes: b, Entries: e, Tags: []string{}, AccelBytes: w.accelBytes()}
 	}
 	s.mu.RUnlock()
 	for id, wi := range wellOf {

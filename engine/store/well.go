@@ -21,6 +21,7 @@ type well struct {
 	maxAge   time.Duration
 	maxBytes int64
 	patterns []string // tag patterns routed here (none for default and orphan wells)
+	accel    AccelConfig
 
 	// shards sorted by start; guarded by Store.mu.
 	shards []*shard
@@ -33,7 +34,10 @@ const wellMetaName = "WELL"
 func openWell(root string, idx int, wc WellConfig, dur time.Duration, env *loadEnv) (*well, error) {
 	log := env.log
 	dir := filepath.Join(root, wc.Name)
-	w := &well{name: wc.Name, idx: idx, dir: dir, maxAge: wc.MaxAge, maxBytes: wc.MaxBytes, patterns: wc.Tags}
+	w := &well{name: wc.Name, idx: idx, dir: dir, maxAge: wc.MaxAge, maxBytes: wc.MaxBytes, patterns: wc.Tags, accel: wc.Accel}
+	if err := w.accel.check("store: well " + strconv.Quote(wc.Name) + " Accel"); err != nil {
+		return nil, err
+	}
 	meta := filepath.Join(dir, wellMetaName)
 	b, err := os.ReadFile(meta)
 	switch {
@@ -83,12 +87,13 @@ func openWell(root string, idx int, wc WellConfig, dur time.Duration, env *loadE
 		}
 		if sh.size == 0 && len(sh.bad) == 0 { // created by a group commit that failed or never finished
 			sh.f.Close()
-			if err := joinErrors(os.Remove(p), removeIfExists(p+idxSuffix)); err != nil {
+			if err := joinErrors(os.Remove(p), removeIfExists(p+idxSuffix), removeIfExists(p+accSuffix)); err != nil {
 				w.closeShards()
 				return nil, errors.New("store: cannot remove empty shard: " + err.Error())
 			}
 			continue
 		}
+		sh.loadAccel(&w.accel, log)
 		w.shards = append(w.shards, sh)
 	}
 	slices.SortFunc(w.shards, func(a, b *shard) int { return cmp.Compare(a.start, b.start) })

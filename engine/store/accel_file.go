@@ -1,0 +1,222 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"log/slog"
+	"os"
+
+	"github.com/sluicehq/sluice/wire"
+)
+
+// Accelerator sidecar files: one per shard, SHARD.acc, holding a record per block:
+//
+//	magic "SLACC1\n\x00"
+//	records: payload length uint32 | payload | CRC32C of length and payload
+//	payload: block offset uint64 | kind uint8 (1: fulltext bloom) | k uint8 | words uint32 | words × uint64
+//
+// The committer appends the records of each group after the group is durable; they are not
+// fsynced on their own (an accelerator is derived data). At Open every block of a shard is
+// matched with its record by offset; a missing, torn or damaged record is rebuilt from the
+// block, and the file is rewritten atomically when anything had to be rebuilt or dropped.
+const accSuffix = ".acc"
+
+var accMagic = []byte("SLACC1\n\x00")
+
+const (
+	accKindFulltext = 1
+	accFixed        = 8 + 1 + 1 + 4
+	// maxAccWords bounds one record (a block holds at most maxBlockRaw bytes of records, so
+	// far fewer distinct tokens than this many bits).
+	maxAccWords = maxBlockRaw / 8
+)
+
+// appendAccRecord appends the sidecar record of block off's bloom filter.
+func appendAccRecord(dst []byte, off int64, b *bloom) []byte {
+	start := len(dst)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(accFixed+8*len(b.bits)))
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(off))
+	dst = append(dst, accKindFulltext, b.k)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(b.bits)))
+	for _, w := range b.bits {
+		dst = binary.LittleEndian.AppendUint64(dst, w)
+	}
+	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], crcTable))
+}
+
+// parseAccFile returns the intact records of a sidecar file by block offset, and whether the
+// whole file was intact.
+func parseAccFile(b []byte) (map[int64]*bloom, bool) {
+	out := map[int64]*bloom{}
+	if len(b) < len(accMagic) || string(b[:len(accMagic)]) != string(accMagic) {
+		return out, false
+	}
+	b = b[len(accMagic):]
+	for len(b) > 0 {
+		if len(b) < 4 {
+			return out, false
+		}
+		n := int(binary.LittleEndian.Uint32(b))
+		if n < accFixed || n > accFixed+8*maxAccWords || len(b) < 4+n+4 {
+			return out, false
+		}
+		rec := b[:4+n]
+		if crc32.Checksum(rec, crcTable) != binary.LittleEndian.Uint32(b[4+n:]) {
+			return out, false
+		}
+		p := rec[4:]
+		off := int64(binary.LittleEndian.Uint64(p))
+		kind, k, words := p[8], p[9], int(binary.LittleEndian.Uint32(p[10:]))
+		if kind != accKindFulltext || k == 0 || k > 16 || words == 0 || n != accFixed+8*words {
+			return out, false
+		}
+		bl := &bloom{k: k, bits: make([]uint64, words)}
+		for i := range bl.bits {
+			bl.bits[i] = binary.LittleEndian.Uint64(p[accFixed+8*i:])
+		}
+		out[off] = bl
+		b = b[4+n+4:]
+	}
+	return out, true
+}
+
+// appendAccFile appends encoded records to the sidecar of the shard at shardPath, creating it
+// with its magic if needed.
+func appendAccFile(shardPath string, records []byte) error {
+	f, err := os.OpenFile(shardPath+accSuffix, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	if st, err := f.Stat(); err == nil && st.Size() == 0 {
+		records = append(append([]byte(nil), accMagic...), records...)
+	}
+	_, err = f.Write(records)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// loadAccel attaches accelerators to the shard's blocks from its sidecar file, rebuilding
+// what is missing or damaged when the well builds accelerators (rebuilt blocks are read and
+// decoded once), and rewrites the sidecar when it did not match the blocks exactly. Failures
+// are logged, never fatal: a block without an accelerator is simply always read.
+func (sh *shard) loadAccel(cfg *AccelConfig, log *slog.Logger) {
+	p := sh.path + accSuffix
+	data, err := os.ReadFile(p)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		log.Warn("store: cannot read accelerator file; rebuilding it", "file", p, "err", err)
+	}
+	recs, intact := parseAccFile(data)
+	if len(data) == 0 {
+		intact = true
+	}
+	rebuilt, dropped := 0, len(recs)
+	var ab accelBuilder
+	var comp []byte
+	var c cursor
+	all := recordFilter{start: MinTimestamp, end: MaxTimestamp}
+	for i := range sh.blocks {
+		b := &sh.blocks[i]
+		if sh.isBad(b.off) {
+			continue // quarantined: never read
+		}
+		if bl, ok := recs[b.off]; ok {
+			b.acc = bl
+			dropped--
+			continue
+		}
+		if !cfg.enabled() {
+			continue
+		}
+		ents, err := readBlock(sh, b, &comp, &c, &all)
+		if err != nil {
+			log.Warn("store: cannot rebuild a block's accelerator; the block will always be read", "file", sh.path, "offset", b.off, "err", err)
+			continue
+		}
+		ab.reset()
+		for k := range ents {
+			ab.addData(ents[k].Data)
+		}
+		b.acc = ab.build(cfg.CollisionRate)
+		rebuilt++
+	}
+	if intact && rebuilt == 0 && dropped == 0 {
+		return
+	}
+	out := append([]byte(nil), accMagic...)
+	for i := range sh.blocks {
+		if b := &sh.blocks[i]; b.acc != nil {
+			out = appendAccRecord(out, b.off, b.acc)
+		}
+	}
+	if err := writeIdxFile(p, out); err != nil {
+		log.Warn("store: cannot rewrite accelerator file", "file", p, "err", err)
+		return
+	}
+	if rebuilt > 0 || !intact {
+		log.Info("store: rebuilt shard accelerators", "file", p, "rebuilt_blocks", rebuilt, "dropped_records", dropped, "damaged", !intact)
+	}
+}
+
+// accelBytes returns the bytes the well's accelerators take on disk (their sidecar records).
+// Caller holds Store.mu.
+func (w *well) accelBytes() uint64 {
+	var n uint64
+	for _, sh := range w.shards {
+		for i := range sh.blocks {
+			if b := sh.blocks[i].acc; b != nil {
+				n += uint64(4 + accFixed + b.size() + 4)
+			}
+		}
+	}
+	return n
+}
+
+// buildAccel returns the accelerator of the block holding keys' entries, or nil when their
+// well builds none.
+func (s *Store) buildAccel(st *ingestState, entries []wire.Entry, keys []ingestKey) *bloom {
+	cfg := &s.wells[keys[0].well].accel
+	if !cfg.enabled() {
+		return nil
+	}
+	st.ab.reset()
+	for _, k := range keys {
+		st.ab.addData(entries[k.i].Data)
+	}
+	return st.ab.build(cfg.CollisionRate)
+}
+
+// accRecord is a published block's accelerator waiting to be written to its sidecar.
+type accRecord struct {
+	sh  *shard
+	off int64
+	acc *bloom
+}
+
+func appendAcc(dst []accRecord, sh *shard, off int64, acc *bloom) []accRecord {
+	if acc == nil {
+		return dst
+	}
+	return append(dst, accRecord{sh: sh, off: off, acc: acc})
+}
+
+// writeAccels appends the records of a committed group's accelerators to their shards'
+// sidecar files, one write per shard. Committer only; a failure is logged (the blocks keep
+// their accelerators in memory, and the next Open rebuilds the missing records).
+func (s *Store) writeAccels(accs []accRecord) {
+	var rec []byte
+	for i := 0; i < len(accs); {
+		sh := accs[i].sh
+		rec = rec[:0]
+		j := i
+		for ; j < len(accs) && accs[j].sh == sh; j++ {
+			rec = appendAccRecord(rec, accs[j].off, accs[j].acc)
+		}
+		if err := appendAccFile(sh.path, rec); err != nil {
+			s.log.Warn("store: cannot write accelerator file; it is rebuilt at the next open", "file", sh.path+accSuffix, "err", err)
+		}
+		i = j
+	}
+}
