@@ -6,7 +6,7 @@ LISTEN   ?= 127.0.0.1:8080
 BENCHCOUNT ?= 6
 BENCHTIME  ?= 1s
 
-.PHONY: run build test vet lint fuzz bench bench-load bench-report clean
+.PHONY: run build test vet lint fuzz bench bench-load bench-report screenshots clean
 
 ## run: build and start the server on loopback with a local store and demo data
 run: build
@@ -23,6 +23,12 @@ test: vet
 
 vet:
 	$(GO) vet $(PKGS)
+
+## screenshots: run the web console's browser tests (Debian chromium, headless) and keep every screenshot in web/screenshots/
+screenshots:
+	rm -rf web/screenshots
+	$(GO) test -count=1 -run 'TestConsole' -timeout 5m ./web/
+	@ls -1 web/screenshots/*.png
 
 ## lint: formatting diff, vet and staticcheck
 lint: vet

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sluicehq/sluice/engine/access"
+	"github.com/sluicehq/sluice/web"
 )
 
 // newPolicy builds the engine's access policy from Config.Access, adding the legacy
@@ -28,6 +29,9 @@ func (e *Engine) guard(h http.Handler, reg prometheus.Registerer) http.Handler {
 		[]string{"reason"})
 	reg.MustRegister(refused)
 	public := func(r *http.Request) bool {
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && web.Public(r.URL.Path) {
+			return true // the web console's files: the page asks for the token itself
+		}
 		return e.access.MetricsPublic() && (r.URL.Path == "/metrics" || r.URL.Path == "/")
 	}
 	guarded := e.access.Handler(h, access.HandlerOptions{Public: public, OnRefuse: func(r *http.Request, ref *access.Refusal) {

@@ -6,7 +6,7 @@
 //	...
 //	http.ListenAndServe("127.0.0.1:8080", eng.Handler())
 //
-// Routes: /api/ws/search and /ws/search (search socket), /api/ws/stats (current stats
+// Routes: / (the web console, package web), /api/ws/search and /ws/search (search socket), /api/ws/stats (current stats
 // shapes) and /ws/stats (the documented shapes), POST /api/ingest, GET /api/searchctrl,
 // DELETE /api/searchctrl/{id}, GET /metrics.
 package engine
@@ -33,6 +33,7 @@ import (
 	"github.com/sluicehq/sluice/engine/server"
 	"github.com/sluicehq/sluice/engine/store"
 	"github.com/sluicehq/sluice/ingest"
+	"github.com/sluicehq/sluice/web"
 	"github.com/sluicehq/sluice/wire"
 )
 
@@ -50,6 +51,7 @@ type Config struct {
 	Search search.ManagerConfig
 	Stats  StatsConfig
 	Ingest ingest.HandlerConfig
+	Web    web.Config   // the web console served at /
 	Logger *slog.Logger // default slog.Default()
 	// Registry receives the engine's metrics; nil creates a private one served on /metrics.
 	Registry *prometheus.Registry
@@ -174,7 +176,10 @@ func New(cfg Config) (*Engine, error) {
 	e.mux.HandleFunc("GET /api/searchctrl", e.listSearches)
 	e.mux.HandleFunc("DELETE /api/searchctrl/{id}", e.deleteSearch)
 	e.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
-	e.mux.HandleFunc("GET /{$}", e.index)
+	console := web.Handler(cfg.Web) // the page is public; everything it fetches needs the token
+	e.mux.Handle("GET /{$}", console)
+	e.mux.Handle("GET "+web.Prefix, console)
+	e.mux.Handle("GET /favicon.ico", console)
 	e.handler = e.guard(e.mux, cfg.Registry)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -291,10 +296,4 @@ func (e *Engine) closeStore() error {
 		return nil
 	}
 	return e.store.Close()
-}
-
-func (e *Engine) index(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	fmt.Fprintf(w, "sluice: search socket ws://%[1]s/api/ws/search, stats socket ws://%[1]s/api/ws/stats\n"+
-		"POST /api/ingest?tag=TAG, GET /api/searchctrl, GET /metrics\n", r.Host)
 }
