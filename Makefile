@@ -12,9 +12,13 @@ BENCHTIME  ?= 1s
 run: build
 	./bin/sluiced -listen $(LISTEN) -data $(DATA)
 
+# VERSION is what --version prints: the git description of the checkout when there is one.
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+LDFLAGS  ?= $(if $(VERSION),-X github.com/sluicehq/sluice/cmd/internal/version.Version=$(VERSION))
+
 build:
-	$(GO) build -o bin/sluiced ./cmd/sluiced
-	$(GO) build -o bin/sluice ./cmd/sluice
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/sluiced ./cmd/sluiced
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/sluice ./cmd/sluice
 
 ## test: vet, the race-enabled tests (fuzz seeds included), then the allocation tests without race
 test: vet

@@ -57,8 +57,8 @@ type ingestCmd struct {
 // runIngest implements "sluice ingest".
 func runIngest(ctx context.Context, g *globalFlags, args []string) error {
 	c := &ingestCmd{
-		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
-		tty: isTerminal(os.Stderr), client: http.DefaultClient,
+		stdin: os.Stdin, stdout: g.stdout(), stderr: g.stderr(),
+		tty: g.Stderr == nil && isTerminal(os.Stderr), client: http.DefaultClient,
 	}
 	return c.run(ctx, g, args)
 }
@@ -434,6 +434,14 @@ func (s *ingestSender) send(ctx context.Context, b *batch) error {
 		Error  string
 	}
 	jsonErr := json.Unmarshal(raw, &rep)
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+		e := authErrorToken(resp.Status, s.token)
+		e.msg = "ingest: " + e.msg
+		if rep.Error != "" {
+			e.msg += " (the server said: " + rep.Error + ")"
+		}
+		return e
+	}
 	if resp.StatusCode != http.StatusOK {
 		if jsonErr != nil || rep.Error == "" {
 			return fmt.Errorf("ingest: server replied %s: %s", resp.Status, truncate(strings.TrimSpace(string(raw)), 200))

@@ -252,7 +252,8 @@ func TestIngestServerErrors(t *testing.T) {
 
 	g.Token = "wrong"
 	r = runIngestCmd(t, g, nil, false, "-tag", "t", f)
-	if r.err == nil || r.err.Error() != "ingest: server refused the batch (401 Unauthorized): bad token" {
+	if r.err == nil || r.err.Error() != "ingest: the server refused the request (401 Unauthorized): the token given with -token or SLUICE_TOKEN was not accepted; check it, or ask for one (sluiced token add) (the server said: bad token)" ||
+		exitCode(r.err) != exitAuth {
 		t.Fatalf("error %v", r.err)
 	}
 

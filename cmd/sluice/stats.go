@@ -46,6 +46,7 @@ type statsOptions struct {
 
 func statsCommand(ctx context.Context, g *globalFlags, args []string, out io.Writer, tty bool) error {
 	fs := flag.NewFlagSet("stats", flag.ContinueOnError)
+	fs.SetOutput(g.stderr())
 	fs.StringVar(&g.Server, "server", g.Server, "server `URL`")
 	fs.StringVar(&g.Token, "token", g.Token, "auth `token`")
 	fs.StringVar(&g.Debug, "debug", g.Debug, "write every JSON message sent and received to `FILE`")
@@ -55,14 +56,23 @@ func statsCommand(ctx context.Context, g *globalFlags, args []string, out io.Wri
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageErr(err.Error())
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("stats: unexpected argument %q", fs.Arg(0))
+		return usageErr(fmt.Sprintf("stats: unexpected argument %q", fs.Arg(0)))
 	}
 	opt := statsOptions{once: *once, tty: tty && !*once, idleTimeout: 95 * time.Second,
 		roundTimeout: statsDeadAfter, refresh: time.Second}
 	return watchStats(ctx, g, opt, out)
+}
+
+// envelope is the routing envelope of a socket message (PROTOCOL.md §1.5).
+type envelope struct {
+	Type string          `json:"type"`
+	Data json.RawMessage `json:"data"`
 }
 
 // statsConn is one stats socket with its debug log.

@@ -5,6 +5,7 @@
 //
 //	sluiced [-listen 127.0.0.1:8080] [-data ./data] [-demo=true] [-config FILE] [-tls-cert FILE -tls-key FILE]
 //	sluiced token add NAME [-admin] [-gid N]... [-uid N] [-config FILE]
+//	sluiced --version
 //
 // Every flag can also be set in the JSON config file and through SLUICE_* environment
 // variables; see README.md.
@@ -14,6 +15,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -24,12 +26,20 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sluicehq/sluice/cmd/internal/version"
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/engine/access"
 )
 
 func main() {
+	if len(os.Args) == 2 && (os.Args[1] == "-version" || os.Args[1] == "--version") {
+		fmt.Println(version.String("sluiced"))
+		return
+	}
 	if err := run(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return // -h: the usage was printed; asking for help is not an error
+		}
 		fmt.Fprintln(os.Stderr, "sluiced:", err)
 		os.Exit(1)
 	}

@@ -55,6 +55,9 @@ type Renderer struct {
 	Synopsis string
 	// Help is a one-line description for `sluice help query`.
 	Help string
+	// Example is a complete query ending in this renderer, shown by `sluice help`; the search
+	// package's tests check that it parses.
+	Example string
 
 	family kind
 }
@@ -90,22 +93,30 @@ var (
 // registry holds every renderer, in the order of PROTOCOL.md §5.1.
 var registry = []*Renderer{
 	{Name: "text", Family: FamilyEntries, Downloads: entryDownloads, Synopsis: "text",
-		Help: "every entry, its data as text"},
+		Help:    "every entry, its data as text",
+		Example: "tag=syslog grep sshd | text"},
 	{Name: "raw", Family: FamilyEntries, Downloads: entryDownloads, Synopsis: "raw",
-		Help: "every entry, its data as stored (binary data flagged)"},
+		Help:    "every entry, its data as stored (binary data flagged)",
+		Example: "tag=weblog raw"},
 	{Name: "hex", Family: FamilyEntries, Downloads: entryDownloads, Synopsis: "hex",
-		Help: "every entry, its data shown as a hex dump"},
+		Help:    "every entry, its data shown as a hex dump",
+		Example: "tag=netflow limit 3 | hex"},
 	{Name: "pcap", Family: FamilyEntries, Downloads: []string{"archive", "json", "pcap"}, Synopsis: "pcap",
-		Help: "every entry, its data as a packet"},
+		Help:    "every entry, its data as a packet",
+		Example: "tag=netflow limit 3 | pcap"},
 	{Name: "table", Family: FamilyTable, Condensing: true, Downloads: []string{"archive", "csv", "json", "lookupdata"},
 		Synopsis: "table [-nt] [column ...]",
-		Help:     "one row per entry; columns are value names (or TIMESTAMP, SRC, TAG, DATA); none = every value; -nt ignores time windows"},
+		Help:     "one row per entry; columns are value names (or TIMESTAMP, SRC, TAG, DATA); none = every value; -nt ignores time windows",
+		Example:  "tag=weblog json method status | count by method status | table method status count"},
 	{Name: "gauge", Family: FamilyGauge, Condensing: true, Downloads: gaugeDownloads,
-		Synopsis: "gauge [min=N] [max=N] [value ...]", Help: "the latest value of each numeric value name"},
+		Synopsis: "gauge [min=N] [max=N] [value ...]", Help: "the latest value of each numeric value name",
+		Example: "tag=weblog json duration_ms | mean duration_ms | gauge min=0 max=500 mean"},
 	{Name: "numbercard", Family: FamilyGauge, Condensing: true, Downloads: gaugeDownloads,
-		Synopsis: "numbercard [min=N] [max=N] [value ...]", Help: "like gauge, shown as number cards"},
+		Synopsis: "numbercard [min=N] [max=N] [value ...]", Help: "like gauge, shown as number cards",
+		Example: "tag=weblog | count | numbercard count"},
 	{Name: "chart", Family: FamilyChart, Condensing: true, Downloads: []string{"archive", "csv", "json"},
-		Synopsis: "chart value ... [by key ...]", Help: "values per time slice, one series per value and distinct key tuple"},
+		Synopsis: "chart value ... [by key ...]", Help: "values per time slice, one series per value and distinct key tuple",
+		Example: "tag=weblog json status | count by status over 1h | chart count by status"},
 }
 
 var byName = func() map[string]*Renderer {

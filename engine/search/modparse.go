@@ -12,6 +12,8 @@ type moduleDef struct {
 	// flags maps each flag the module accepts to whether it takes an argument.
 	flags map[string]bool
 	parse func(p *modParser) (moduleImpl, *ParseError)
+	// doc is the module's help text (docs.go).
+	doc Doc
 }
 
 // modParser walks the argument words of one module invocation.
