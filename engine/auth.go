@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"io"
 	"net/http"
 	"slices"
 
@@ -34,7 +35,13 @@ func (e *Engine) guard(h http.Handler, reg prometheus.Registerer) http.Handler {
 		}
 		return e.access.MetricsPublic() && (r.URL.Path == "/metrics" || r.URL.Path == "/")
 	}
-	guarded := e.access.Handler(h, access.HandlerOptions{Public: public, OnRefuse: func(r *http.Request, ref *access.Refusal) {
+	counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := access.FromContext(r.Context()); p != nil {
+			e.metrics.principalRequests.WithLabelValues(p.Name).Inc()
+		}
+		h.ServeHTTP(w, r)
+	})
+	guarded := e.access.Handler(counted, access.HandlerOptions{Public: public, OnRefuse: func(r *http.Request, ref *access.Refusal) {
 		refused.WithLabelValues(ref.Reason).Inc()
 		e.log.Info("request refused", "reason", ref.Reason, "method", r.Method, "path", r.URL.Path,
 			"remote", r.RemoteAddr, "err", ref.Message)
@@ -47,3 +54,44 @@ func (e *Engine) guard(h http.Handler, reg prometheus.Registerer) http.Handler {
 		guarded.ServeHTTP(w, r)
 	})
 }
+
+// throttleIngest counts the ingest body bytes of each principal and, with t set
+// (Access.MaxIngestBytesPerSecond), slows each principal's bodies to its rate. A throttled
+// request is logged and counted in sluice_principal_limit_hits_total, and its reply carries
+// "Sluice-Limit: MaxIngestBytesPerSecond".
+func (e *Engine) throttleIngest(h http.Handler, t *access.Throttle) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := access.FromContext(r.Context())
+		name := "unknown"
+		if p != nil {
+			name = p.Name
+		}
+		body := io.Reader(r.Body)
+		if t != nil {
+			key := access.LimitKey(p, r.RemoteAddr)
+			body = t.Reader(r.Context(), key, body, func() {
+				w.Header().Set("Sluice-Limit", "MaxIngestBytesPerSecond")
+				e.metrics.principalLimits.WithLabelValues(name, "MaxIngestBytesPerSecond").Inc()
+				e.log.Info("ingest slowed: limit reached", "limit", "MaxIngestBytesPerSecond", "value", t.Rate(),
+					"principal", name, "key", key)
+			})
+		}
+		r.Body = countedBody{body, r.Body, e.metrics.principalIngest.WithLabelValues(name)}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// countedBody is a request body whose bytes are counted.
+type countedBody struct {
+	r io.Reader
+	c io.Closer
+	n prometheus.Counter
+}
+
+func (b countedBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.n.Add(float64(n))
+	return n, err
+}
+
+func (b countedBody) Close() error { return b.c.Close() }

@@ -83,6 +83,7 @@ type Engine struct {
 	mux     *http.ServeMux
 	handler http.Handler // mux behind the access policy
 	access  *access.Policy
+	metrics *engineMetrics
 	cancel  context.CancelFunc
 	done    chan struct{}
 	// tmpRender is the private render store directory of an engine without DataDir.
@@ -153,7 +154,8 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.hub = collect.NewHub(e.hubConfig())
 	e.stats = newStatsService(e.hub, cfg.Logger)
-	ss := newSearchService(e.manager, cfg.Logger, newEngineMetrics(e, cfg.Registry))
+	e.metrics = newEngineMetrics(e, cfg.Registry)
+	ss := newSearchService(e.manager, cfg.Logger, e.metrics)
 
 	for _, p := range []string{"/api/ws/search", "/ws/search"} {
 		srv.Handle(p, ss)
@@ -171,7 +173,7 @@ func New(cfg Config) (*Engine, error) {
 		if ic.Logger == nil {
 			ic.Logger = cfg.Logger
 		}
-		e.mux.Handle("/api/ingest", ingest.NewHandler(e.store, ic))
+		e.mux.Handle("/api/ingest", e.throttleIngest(ingest.NewHandler(e.store, ic), access.NewThrottle(cfg.Access.MaxIngestBytesPerSecond)))
 	}
 	e.mux.HandleFunc("GET /api/searchctrl", e.listSearches)
 	e.mux.HandleFunc("DELETE /api/searchctrl/{id}", e.deleteSearch)

@@ -13,6 +13,11 @@ import (
 // connection, message and limit series itself.
 type engineMetrics struct {
 	launches *prometheus.CounterVec // by outcome: ok, or the reason a launch was refused
+	// Per principal (its name: never a token; "local" or "anonymous" for the shared ones).
+	principalLaunches *prometheus.CounterVec // by principal
+	principalLimits   *prometheus.CounterVec // by principal and limit field
+	principalRequests *prometheus.CounterVec // by principal
+	principalIngest   *prometheus.CounterVec // ingest body bytes, by principal
 }
 
 func newEngineMetrics(e *Engine, reg prometheus.Registerer) *engineMetrics {
@@ -20,8 +25,17 @@ func newEngineMetrics(e *Engine, reg prometheus.Registerer) *engineMetrics {
 		launches: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_search_launches_total",
 			Help: "Search launches by outcome: ok, or the refusal reason (a limit's config field, parse, range, share, other)."},
 			[]string{"outcome"}),
+		principalLaunches: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_principal_search_launches_total",
+			Help: "Search launches accepted, by principal name."}, []string{"principal"}),
+		principalLimits: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_principal_limit_hits_total",
+			Help: "Per-principal limits hit (MaxSearchesPerPrincipal, MaxIngestBytesPerSecond), by principal name and limit field."},
+			[]string{"principal", "limit"}),
+		principalRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_principal_http_requests_total",
+			Help: "HTTP requests admitted (websocket upgrades excepted), by principal name."}, []string{"principal"}),
+		principalIngest: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_principal_ingest_body_bytes_total",
+			Help: "Ingest request body bytes read, by principal name."}, []string{"principal"}),
 	}
-	reg.MustRegister(m.launches,
+	reg.MustRegister(m.launches, m.principalLaunches, m.principalLimits, m.principalRequests, m.principalIngest,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sluice_searches_live",
 			Help: "Live searches (pending, running, finished or background)."},
 			func() float64 { return float64(e.manager.Len()) }),

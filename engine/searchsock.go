@@ -10,6 +10,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/sluicehq/sluice/engine/access"
 	"github.com/sluicehq/sluice/engine/render"
 	"github.com/sluicehq/sluice/engine/search"
 	"github.com/sluicehq/sluice/engine/server"
@@ -108,7 +109,7 @@ func (ss *searchService) parse(sess *server.Session, data []byte) {
 		}
 		if err == nil {
 			var q *search.Query
-			if q, err = search.Parse(text); err == nil {
+			if q, err = ss.m.Parse(text); err == nil {
 				resp.GoodQuery = true
 				resp.ParsedQuery = q.Effective()
 				resp.CollapsingIndex = q.CollapsingIndex
@@ -162,11 +163,14 @@ func (ss *searchService) launch(sess *server.Session, req *wire.StartSearchReque
 		Query: req.SearchString, Start: req.SearchStart, End: req.SearchEnd, Filters: filtersOf(req.Filters),
 		Background: req.Background, NoHistory: req.NoHistory, Preview: req.Preview, NonTemporal: req.NonTemporal,
 		Name: req.Name, Metadata: req.Metadata, GIDs: req.GIDs, Global: req.Global, UID: who.UID,
-		Client: sess.ID(), FullResolutionStats: req.FullResolutionStats, LaunchMethod: req.LaunchInfo.Method,
+		Client: sess.ID(), Owner: access.LimitKey(who, sess.RemoteAddr().String()), FullResolutionStats: req.FullResolutionStats, LaunchMethod: req.LaunchInfo.Method,
 	})
 	ss.metrics.launches.WithLabelValues(launchOutcome(err)).Inc()
 	if err != nil {
 		var le *search.LimitError
+		if errors.As(err, &le) && le.Owner != "" {
+			ss.metrics.principalLimits.WithLabelValues(who.Name, le.Field).Inc()
+		}
 		if errors.As(err, &le) {
 			ss.log.Warn("search launch refused: limit reached", "field", le.Field, "limit", le.Limit,
 				"session", sess.ID(), "principal", who.Name)
@@ -176,6 +180,8 @@ func (ss *searchService) launch(sess *server.Session, req *wire.StartSearchReque
 		ss.launchError(sess, err.Error())
 		return
 	}
+	ss.metrics.principalLaunches.WithLabelValues(who.Name).Inc()
+	ss.log.Debug("search launched", "search", s.ID, "principal", who.Name, "session", sess.ID())
 	st := state(sess)
 	st.mu.Lock()
 	st.next++

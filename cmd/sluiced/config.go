@@ -49,6 +49,15 @@ type settings struct {
 	PingPeriod           duration `json:"ping_period"`             // SLUICE_PING_PERIOD
 	SysStatsPeriod       duration `json:"sys_stats_period"`        // SLUICE_SYS_STATS_PERIOD
 	IdxStatsPeriod       duration `json:"idx_stats_period"`        // SLUICE_IDX_STATS_PERIOD
+
+	// Per-principal and per-search limits; zero means the engine's default.
+	MaxConnsPerPrincipal    int      `json:"max_conns_per_principal"`     // SLUICE_MAX_CONNS_PER_PRINCIPAL
+	MaxSearchesPerPrincipal int      `json:"max_searches_per_principal"`  // SLUICE_MAX_SEARCHES_PER_PRINCIPAL
+	MaxIngestBytesPerSecond int64    `json:"max_ingest_bytes_per_second"` // SLUICE_MAX_INGEST_BYTES_PER_SECOND
+	MaxSearchDuration       duration `json:"max_search_duration"`         // SLUICE_MAX_SEARCH_DURATION
+	MaxSearchCPU            duration `json:"max_search_cpu"`              // SLUICE_MAX_SEARCH_CPU
+	MaxQueryBytes           int      `json:"max_query_bytes"`             // SLUICE_MAX_QUERY_BYTES
+	MaxQueryPatterns        int      `json:"max_query_patterns"`          // SLUICE_MAX_QUERY_PATTERNS
 }
 
 // duration is a time.Duration that reads "5s" from JSON and the environment.
@@ -217,5 +226,12 @@ func applyEnv(s *settings, env func(string) (string, bool)) error {
 	dur("SLUICE_PING_PERIOD", &s.PingPeriod)
 	dur("SLUICE_SYS_STATS_PERIOD", &s.SysStatsPeriod)
 	dur("SLUICE_IDX_STATS_PERIOD", &s.IdxStatsPeriod)
+	num("SLUICE_MAX_CONNS_PER_PRINCIPAL", &s.MaxConnsPerPrincipal)
+	num("SLUICE_MAX_SEARCHES_PER_PRINCIPAL", &s.MaxSearchesPerPrincipal)
+	num64("SLUICE_MAX_INGEST_BYTES_PER_SECOND", &s.MaxIngestBytesPerSecond)
+	dur("SLUICE_MAX_SEARCH_DURATION", &s.MaxSearchDuration)
+	dur("SLUICE_MAX_SEARCH_CPU", &s.MaxSearchCPU)
+	num("SLUICE_MAX_QUERY_BYTES", &s.MaxQueryBytes)
+	num("SLUICE_MAX_QUERY_PATTERNS", &s.MaxQueryPatterns)
 	return errors.Join(errs...)
 }

@@ -164,6 +164,13 @@ func engineConfig(s settings, logger *slog.Logger) engine.Config {
 	cfg.Access.Principals = s.Principals
 	cfg.Access.AllowedHosts = s.AllowedHosts
 	cfg.Access.MetricsPublic = s.MetricsPublic
+	cfg.Access.MaxIngestBytesPerSecond = s.MaxIngestBytesPerSecond
+	cfg.Server.MaxConnsPerPrincipal = s.MaxConnsPerPrincipal
+	cfg.Search.MaxSearchesPerPrincipal = s.MaxSearchesPerPrincipal
+	cfg.Search.MaxSearchDuration = time.Duration(s.MaxSearchDuration)
+	cfg.Search.MaxSearchCPU = time.Duration(s.MaxSearchCPU)
+	cfg.Search.MaxQueryBytes = s.MaxQueryBytes
+	cfg.Search.MaxQueryPatterns = s.MaxQueryPatterns
 	cfg.Server.MaxConns = s.MaxConns
 	cfg.Server.MaxMessageSize = s.MaxMessageSize
 	cfg.Server.MaxBacklogBytes = s.MaxBacklogBytes

@@ -3,10 +3,12 @@ package access
 import (
 	"context"
 	"encoding/base64"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCanSee(t *testing.T) {
@@ -299,4 +301,55 @@ func TestCheckListen(t *testing.T) {
 	f(named, ":8012", false, false, "over plain TCP with principals")
 	f(named, ":8012", true, false, "")
 	f(named, ":8012", false, true, "")
+}
+
+func TestLimitKey(t *testing.T) {
+	f := func(p *Principal, addr, want string) {
+		t.Helper()
+		if got := LimitKey(p, addr); got != want {
+			t.Fatalf("LimitKey(%v, %q) = %q, want %q", p, addr, got, want)
+		}
+	}
+	f(&Principal{Name: "alice", UID: 10}, "10.0.0.1:5555", "alice")
+	f(Local, "127.0.0.1:5555", "addr 127.0.0.1")
+	f(Anonymous, "[::1]:80", "addr ::1")
+	f(nil, "weird", "addr weird")
+}
+
+func TestThrottle(t *testing.T) {
+	if NewThrottle(0) != nil {
+		t.Fatal("rate 0 throttles")
+	}
+	th := NewThrottle(100)
+	now := time.Unix(0, 0)
+	th.now = func() time.Time { return now }
+	if n, _ := th.take("a", 150); n != 100 {
+		t.Fatalf("burst: took %d, want 100", n)
+	}
+	if n, wait := th.take("a", 10); n != 0 || wait != 10*time.Millisecond {
+		t.Fatalf("empty bucket: took %d, wait %v", n, wait)
+	}
+	if n, _ := th.take("b", 10); n != 10 {
+		t.Fatalf("another key shares the bucket: took %d", n)
+	}
+	now = now.Add(500 * time.Millisecond)
+	if n, _ := th.take("a", 100); n != 50 {
+		t.Fatalf("after half a second: took %d, want 50", n)
+	}
+	// A reader over its rate waits and loses nothing.
+	th = NewThrottle(1 << 20)
+	src := strings.Repeat("x", 3<<19)
+	start := time.Now()
+	b, err := io.ReadAll(th.Reader(context.Background(), "k", strings.NewReader(src), nil))
+	if err != nil || string(b) != src {
+		t.Fatalf("read %d bytes, err %v", len(b), err)
+	}
+	if d := time.Since(start); d < 400*time.Millisecond {
+		t.Fatalf("1.5 MiB at 1 MiB/s with a 1 MiB burst took %v", d)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := io.ReadAll(th.Reader(ctx, "k", strings.NewReader(src), nil)); err != context.Canceled {
+		t.Fatalf("cancelled read: %v", err)
+	}
 }

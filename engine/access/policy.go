@@ -41,6 +41,10 @@ type Config struct {
 	// MetricsPublic serves /metrics and / without a credential even when principals or
 	// tokens are configured.
 	MetricsPublic bool
+	// MaxIngestBytesPerSecond bounds the ingest body bytes one principal (one remote address
+	// for Local and Anonymous, LimitKey) sends per second, in bursts of one second's worth: a
+	// faster client is slowed, never refused, and nothing is lost. 0: no limit.
+	MaxIngestBytesPerSecond int64
 }
 
 // Policy is the access policy of a server: its principals, and the Host, Origin and

@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"net"
 	"slices"
 )
 
@@ -82,4 +83,18 @@ func NewContext(ctx context.Context, p *Principal) context.Context {
 func FromContext(ctx context.Context) *Principal {
 	p, _ := ctx.Value(ctxKey{}).(*Principal)
 	return p
+}
+
+// LimitKey names whose per-principal limits (searches, connections, ingest bytes) a request
+// counts against: the principal's name for a configured principal; for Local and Anonymous,
+// which many clients share, "addr " and the remote IP address (of remoteAddr, "ip:port").
+func LimitKey(p *Principal, remoteAddr string) string {
+	if p != nil && p != Local && p != Anonymous {
+		return p.Name
+	}
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	return "addr " + host
 }

@@ -54,6 +54,23 @@ type ManagerConfig struct {
 	PreviewWindow  time.Duration // how far back a preview without times looks; default 7 days
 	Logger         *slog.Logger
 
+	// MaxSearchesPerPrincipal bounds the live searches launched under one LaunchRequest.Owner
+	// (a principal, or a remote address when there are no principals), however many sockets
+	// it uses; default 64.
+	MaxSearchesPerPrincipal int
+	// MaxQueryBytes bounds a query's text, checked before it is parsed; default 64 KiB.
+	MaxQueryBytes int
+	// MaxQueryPatterns bounds the match patterns of a query (every grep pattern and every
+	// regex, Query.Patterns); default 256.
+	MaxQueryPatterns int
+	// MaxSearchDuration bounds a search's wall-clock run time; past it the search stops, keeps
+	// what it found and reports the limit in its SearchInfo Error. Default 1h; negative: none.
+	MaxSearchDuration time.Duration
+	// MaxSearchCPU bounds the time a search's workers spend running its pipeline on batches,
+	// summed over workers (store decoding not counted); past it the search stops like at
+	// MaxSearchDuration. Default 1h; negative: none.
+	MaxSearchCPU time.Duration
+
 	// MaxQueuedBytes bounds the bytes of the requests a client may send on a launch's output
 	// channel before acknowledging it (they are held and answered after the acknowledgement,
 	// PROTOCOL.md §3.4); a request past it closes the socket with 1008. Default 1 MiB.
@@ -76,6 +93,21 @@ func (c *ManagerConfig) defaults() {
 	}
 	if c.AckTimeout <= 0 {
 		c.AckTimeout = 30 * time.Second
+	}
+	if c.MaxSearchesPerPrincipal <= 0 {
+		c.MaxSearchesPerPrincipal = 64
+	}
+	if c.MaxQueryBytes <= 0 {
+		c.MaxQueryBytes = 64 << 10
+	}
+	if c.MaxQueryPatterns <= 0 {
+		c.MaxQueryPatterns = 256
+	}
+	if c.MaxSearchDuration == 0 {
+		c.MaxSearchDuration = time.Hour
+	}
+	if c.MaxSearchCPU == 0 {
+		c.MaxSearchCPU = time.Hour
 	}
 	if c.MaxQueuedBytes <= 0 {
 		c.MaxQueuedBytes = 1 << 20
@@ -113,11 +145,16 @@ type LimitError struct {
 	Field string
 	Limit int64
 	Err   error
+	// Owner is the principal (or address) whose own limit it is, for per-principal limits.
+	Owner string
 }
 
 func (e *LimitError) Error() string {
 	if e.Err != nil {
 		return "search: " + e.Err.Error()
+	}
+	if e.Owner != "" {
+		return fmt.Sprintf("search: limit %s=%d reached for %s", e.Field, e.Limit, e.Owner)
 	}
 	return fmt.Sprintf("search: limit %s=%d reached", e.Field, e.Limit)
 }
@@ -151,6 +188,9 @@ type LaunchRequest struct {
 	Global      bool
 	UID         int32
 	Client      uint64 // the launching session, for MaxSearchesPerClient
+	// Owner names who launched it for MaxSearchesPerPrincipal: a principal's name, or a
+	// remote address when there are no principals (access.LimitKey). Empty: not counted.
+	Owner string
 	// FullResolutionStats lifts the stats bucket cap when ManagerConfig.FullResolution allows it.
 	FullResolutionStats bool
 	LaunchMethod        string
@@ -168,6 +208,7 @@ type Search struct {
 	Launched   time.Time
 	Background bool
 	Client     uint64
+	Owner      string // the MaxSearchesPerPrincipal key
 	UID        int32
 	GIDs       []int32
 	Global     bool
@@ -206,6 +247,7 @@ type Manager struct {
 	mu        sync.Mutex
 	searches  map[string]*Search
 	perClient map[uint64]int
+	perOwner  map[string]int
 	closed    bool
 	wg        sync.WaitGroup
 }
@@ -216,7 +258,7 @@ func NewManager(cfg ManagerConfig, src Source, tags TagResolver, explore func(ds
 	cfg.defaults()
 	return &Manager{cfg: cfg, src: src, mem: budget.New("memory_budget_mb", cfg.MemoryBudget),
 		disk: budget.New("render_disk_budget_mb", cfg.RenderDiskBudget), tags: tags, explore: explore,
-		searches: map[string]*Search{}, perClient: map[uint64]int{}}
+		searches: map[string]*Search{}, perClient: map[uint64]int{}, perOwner: map[string]int{}}
 }
 
 // Config returns the manager's effective configuration.
@@ -233,8 +275,8 @@ func (m *Manager) newID() string {
 	}
 }
 
-// admit reserves a slot for client; m.mu must be held.
-func (m *Manager) admit(client uint64) error {
+// admit reserves a slot for client and owner; m.mu must be held.
+func (m *Manager) admit(client uint64, owner string) error {
 	if m.closed {
 		return errors.New("search: manager is closed")
 	}
@@ -243,6 +285,9 @@ func (m *Manager) admit(client uint64) error {
 	}
 	if client != 0 && m.perClient[client] >= m.cfg.MaxSearchesPerClient {
 		return &LimitError{Field: "MaxSearchesPerClient", Limit: int64(m.cfg.MaxSearchesPerClient)}
+	}
+	if owner != "" && m.perOwner[owner] >= m.cfg.MaxSearchesPerPrincipal {
+		return &LimitError{Field: "MaxSearchesPerPrincipal", Limit: int64(m.cfg.MaxSearchesPerPrincipal), Owner: owner}
 	}
 	return nil
 }
@@ -258,7 +303,7 @@ func (m *Manager) Launch(req LaunchRequest) (*Search, error) {
 			return nil, err
 		}
 	}
-	q, err := Parse(text)
+	q, err := m.Parse(text)
 	if err != nil {
 		return nil, err
 	}
@@ -284,7 +329,7 @@ func (m *Manager) Launch(req LaunchRequest) (*Search, error) {
 		maxBuckets = -1
 	}
 	s := &Search{Query: q, Tags: names, tagIDs: ids, RangeStart: start.UTC(), RangeEnd: end.UTC(),
-		Launched: time.Now().UTC(), Background: req.Background, Client: req.Client, UID: req.UID,
+		Launched: time.Now().UTC(), Background: req.Background, Client: req.Client, Owner: req.Owner, UID: req.UID,
 		GIDs: req.GIDs, Global: req.Global, Name: req.Name, m: m, state: "pending"}
 	mods := q.StatsModules()
 	if err := m.reserveLaunch(s); err != nil {
@@ -302,7 +347,7 @@ func (m *Manager) Launch(req LaunchRequest) (*Search, error) {
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if err := m.admit(req.Client); err != nil {
+	if err := m.admit(req.Client, req.Owner); err != nil {
 		s.release()
 		return nil, err
 	}
@@ -310,6 +355,9 @@ func (m *Manager) Launch(req LaunchRequest) (*Search, error) {
 	s.Result.SetInfo(func(si *wire.SearchInfo) { si.ID = s.ID })
 	m.searches[s.ID] = s
 	m.perClient[s.Client]++
+	if s.Owner != "" {
+		m.perOwner[s.Owner]++
+	}
 	s.timer = time.AfterFunc(m.cfg.AckTimeout, func() {
 		// The check and the deletion happen under one hold of s.mu, so an acknowledgement
 		// racing with the timer either wins or finds the search deleted.
@@ -426,8 +474,10 @@ func (s *Search) Start() {
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		err := s.Query.Run(s.ctx, m.src, s.Result, s.Ring, RunOptions{
+		ctx, stop := m.runLimits(s.ctx)
+		err := s.Query.Run(ctx, meter(ctx, m.src), s.Result, s.Ring, RunOptions{
 			Tags: s.tagIDs, Start: s.RangeStart.UnixNano(), End: s.RangeEnd.UnixNano(), Workers: m.cfg.Workers})
+		err = stop(err)
 		if errors.Is(err, context.Canceled) {
 			err = nil
 		}
@@ -572,6 +622,11 @@ func (m *Manager) deleteIf(s *Search, cond func() bool) bool {
 		delete(m.searches, s.ID)
 		if m.perClient[s.Client]--; m.perClient[s.Client] <= 0 {
 			delete(m.perClient, s.Client)
+		}
+		if s.Owner != "" {
+			if m.perOwner[s.Owner]--; m.perOwner[s.Owner] <= 0 {
+				delete(m.perOwner, s.Owner)
+			}
 		}
 	}
 	m.mu.Unlock()

@@ -96,7 +96,7 @@ func (m *Manager) Embed(spec EmbedSpec) (*Search, error) {
 		UID: spec.UID, GIDs: spec.GIDs, Global: spec.Global}, mods)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if err := m.admit(0); err != nil {
+	if err := m.admit(0, ""); err != nil {
 		s.release()
 		return nil, err
 	}

@@ -16,6 +16,10 @@ type Config struct {
 	// MaxConns bounds concurrent websocket connections; upgrades past it get 503.
 	// Default 65536.
 	MaxConns int
+	// MaxConnsPerPrincipal bounds the concurrent websocket connections of one principal (of
+	// one remote address for Local and Anonymous: access.LimitKey); upgrades past it get 429.
+	// Default MaxConns.
+	MaxConnsPerPrincipal int
 	// MaxFrameSize bounds one inbound frame's payload; larger frames close the socket with
 	// 1009, decided from the frame header before the payload is read. Default 1 MiB.
 	MaxFrameSize int
@@ -128,6 +132,7 @@ func (c *Config) setDefaults() {
 		}
 	}
 	def(&c.MaxConns, 65536)
+	def(&c.MaxConnsPerPrincipal, c.MaxConns)
 	def(&c.MaxFrameSize, 1<<20)
 	def(&c.MaxMessageSize, 1<<20)
 	def(&c.MaxBacklogBytes, 8<<20)

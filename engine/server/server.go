@@ -44,6 +44,8 @@ type Server struct {
 	access     *access.Policy
 	nextID     atomic.Uint64
 	reserved   atomic.Int64 // connections counted against MaxConns
+	kmu        sync.Mutex
+	perKey     map[string]int // connections counted against MaxConnsPerPrincipal
 	closed     atomic.Bool
 	mu         sync.Mutex
 	sessions   []*Session // index = Session.slot
@@ -85,6 +87,7 @@ func New(cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*Server, e
 		m:         m,
 		poller:    p,
 		access:    pol,
+		perKey:    map[string]int{},
 		sweepStop: make(chan struct{}),
 		sweepDone: make(chan struct{}),
 	}

@@ -34,6 +34,7 @@ type Session struct {
 	deflate bool
 	slot    int // index in srv.sessions, under srv.mu
 	who     *access.Principal
+	key     string // access.LimitKey, for MaxConnsPerPrincipal
 
 	state      atomic.Int32
 	opened     bool // Open was called (worker only)
@@ -405,7 +406,7 @@ func (s *Session) OnClose(c netpoll.Conn, err error) {
 	s.rd.release()
 	srv := s.srv
 	srv.removeSession(s)
-	srv.unreserve()
+	srv.unreserve(s.key)
 	if s.deflate {
 		srv.m.deflateSessions.Add(-1)
 	}

@@ -53,6 +53,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.m.conns.Add(1)
+	key := access.LimitKey(p, r.RemoteAddr)
+	if !s.reserveKey(key) {
+		s.unreserve("")
+		s.limit("MaxConnsPerPrincipal", int64(s.cfg.MaxConnsPerPrincipal), "principal", key)
+		s.refuse(w, r, http.StatusTooManyRequests, "max_conns_per_principal", "server: too many connections for "+
+			key+" (MaxConnsPerPrincipal "+strconv.Itoa(s.cfg.MaxConnsPerPrincipal)+")")
+		return
+	}
 
 	u := ws.HTTPUpgrader{Timeout: handshakeTimeout}
 	if p := firstProtocol(r.Header); p != "" {
@@ -67,7 +75,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if conn != nil {
 			conn.Close()
 		}
-		s.unreserve()
+		s.unreserve(key)
 		s.upgradeFailed("handshake", r, err.Error())
 		return
 	}
@@ -79,6 +87,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		pre = bytes.Clone(b)
 	}
 	sess := s.newSession(svc, rt.path, deflate, p)
+	sess.key = key
 	s.m.connsTotal.Add(1)
 	if deflate {
 		s.m.deflateSessions.Add(1)
@@ -88,14 +97,35 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if deflate {
 			s.m.deflateSessions.Add(-1)
 		}
-		s.unreserve()
+		s.unreserve(key)
 		s.upgradeFailed("poller", r, err.Error())
 	}
 }
 
-func (s *Server) unreserve() {
+// reserveKey counts one more connection for limit key, unless that passes MaxConnsPerPrincipal.
+func (s *Server) reserveKey(key string) bool {
+	s.kmu.Lock()
+	defer s.kmu.Unlock()
+	if s.perKey[key] >= s.cfg.MaxConnsPerPrincipal {
+		return false
+	}
+	s.perKey[key]++
+	return true
+}
+
+// unreserve releases a connection's MaxConns slot and, when key is set, its
+// MaxConnsPerPrincipal slot.
+func (s *Server) unreserve(key string) {
 	s.reserved.Add(-1)
 	s.m.conns.Add(-1)
+	if key == "" {
+		return
+	}
+	s.kmu.Lock()
+	if s.perKey[key]--; s.perKey[key] <= 0 {
+		delete(s.perKey, key)
+	}
+	s.kmu.Unlock()
 }
 
 // refuse answers a request that is not upgraded: text body, or {"Error":...} for 401.
