@@ -42,6 +42,7 @@ type settings struct {
 	RenderStoreLimitMB   int64    `json:"render_store_limit_mb"`   // SLUICE_RENDER_STORE_LIMIT_MB
 	MemoryBudgetMB       int64    `json:"memory_budget_mb"`        // SLUICE_MEMORY_BUDGET_MB
 	RenderDiskBudgetMB   int64    `json:"render_disk_budget_mb"`   // SLUICE_RENDER_DISK_BUDGET_MB
+	MemoryOverheadMB     int64    `json:"memory_overhead_mb"`      // SLUICE_MEMORY_OVERHEAD_MB
 	SearchReserveKB      int64    `json:"search_reserve_kb"`       // SLUICE_SEARCH_RESERVE_KB
 	StreamBlock          int      `json:"stream_block"`            // SLUICE_STREAM_BLOCK
 	FullResolutionStats  bool     `json:"full_resolution_stats"`   // SLUICE_FULL_RESOLUTION_STATS
@@ -219,6 +220,7 @@ func applyEnv(s *settings, env func(string) (string, bool)) error {
 	num64("SLUICE_RENDER_STORE_LIMIT_MB", &s.RenderStoreLimitMB)
 	num64("SLUICE_MEMORY_BUDGET_MB", &s.MemoryBudgetMB)
 	num64("SLUICE_RENDER_DISK_BUDGET_MB", &s.RenderDiskBudgetMB)
+	num64("SLUICE_MEMORY_OVERHEAD_MB", &s.MemoryOverheadMB)
 	num64("SLUICE_SEARCH_RESERVE_KB", &s.SearchReserveKB)
 	num("SLUICE_STREAM_BLOCK", &s.StreamBlock)
 	num("SLUICE_SEARCH_WORKERS", &s.SearchWorkers)

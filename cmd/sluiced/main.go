@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -55,8 +56,35 @@ func run(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	setMemoryLimit(s, os.LookupEnv)
 	return serve(ctx, s, nil)
 }
+
+// setMemoryLimit gives the Go runtime a soft memory limit of memory_budget_mb plus
+// memory_overhead_mb, so that the garbage collector keeps the heap near what the budget has
+// handed out instead of letting it grow to twice the live data (GOGC). GOMEMLIMIT, when set,
+// wins. It returns the limit set, 0 when none.
+func setMemoryLimit(s settings, env func(string) (string, bool)) int64 {
+	if _, ok := env("GOMEMLIMIT"); ok {
+		return 0
+	}
+	budget, overhead := s.MemoryBudgetMB, s.MemoryOverheadMB
+	if budget <= 0 {
+		budget = defaultMemoryBudgetMB
+	}
+	if overhead <= 0 {
+		overhead = defaultMemoryOverheadMB
+	}
+	limit := (budget + overhead) << 20
+	debug.SetMemoryLimit(limit)
+	return limit
+}
+
+// Defaults of the memory settings, as in engine's search.ManagerConfig.
+const (
+	defaultMemoryBudgetMB   = 4096
+	defaultMemoryOverheadMB = 64
+)
 
 // serve runs sluiced with settings s until ctx is done; ready, when set, is called with the
 // listening address once the server accepts connections.

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -236,5 +237,23 @@ func TestPlainTCPRefused(t *testing.T) {
 	}
 	if _, err := loadSettings([]string{"-tls-cert", "x"}, none); err == nil {
 		t.Fatal("tls_cert without tls_key accepted")
+	}
+}
+
+// sluiced gives the Go runtime a soft memory limit of the memory budget plus the overhead,
+// unless GOMEMLIMIT is set.
+func TestSetMemoryLimit(t *testing.T) {
+	old := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(old)
+	noEnv := func(string) (string, bool) { return "", false }
+	if got := setMemoryLimit(settings{MemoryBudgetMB: 256}, noEnv); got != (256+64)<<20 || debug.SetMemoryLimit(-1) != got {
+		t.Fatalf("limit %d, want 320 MiB", got)
+	}
+	if got := setMemoryLimit(settings{MemoryOverheadMB: 100}, noEnv); got != (4096+100)<<20 {
+		t.Fatalf("default budget: limit %d", got)
+	}
+	withEnv := func(k string) (string, bool) { return "1GiB", k == "GOMEMLIMIT" }
+	if got := setMemoryLimit(settings{MemoryBudgetMB: 256}, withEnv); got != 0 {
+		t.Fatalf("GOMEMLIMIT set: limit %d, want none", got)
 	}
 }
