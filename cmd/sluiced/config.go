@@ -16,10 +16,13 @@ import (
 // settings are sluiced's configuration. Precedence, lowest first: built-in defaults, the
 // -config file, SLUICE_* environment variables, command-line flags.
 type settings struct {
-	Listen         string   `json:"listen"`          // -listen, SLUICE_LISTEN
-	Data           string   `json:"data"`            // -data, SLUICE_DATA
-	Demo           bool     `json:"demo"`            // -demo, SLUICE_DEMO
-	DemoCount      int      `json:"demo_count"`      // -demo-count, SLUICE_DEMO_COUNT
+	Listen    string `json:"listen"`     // -listen, SLUICE_LISTEN
+	Data      string `json:"data"`       // -data, SLUICE_DATA
+	Demo      bool   `json:"demo"`       // -demo, SLUICE_DEMO
+	DemoCount int    `json:"demo_count"` // -demo-count, SLUICE_DEMO_COUNT
+	// DemoRate is the demo live feed in entries per second (0: demo.DefaultFeedRate, negative:
+	// no feed); -demo-rate, SLUICE_DEMO_RATE.
+	DemoRate       float64  `json:"demo_rate"`
 	Tokens         []string `json:"tokens"`          // SLUICE_TOKENS (comma separated)
 	AllowedOrigins []string `json:"allowed_origins"` // SLUICE_ALLOWED_ORIGINS (comma separated)
 	IndexerAddr    string   `json:"indexer_addr"`    // -indexer-addr, SLUICE_INDEXER_ADDR
@@ -87,6 +90,7 @@ func loadSettings(args []string, env func(string) (string, bool)) (settings, err
 	data := fs.String("data", s.Data, "data `directory` of the embedded store")
 	demo := fs.Bool("demo", s.Demo, "seed demo data into an empty store")
 	demoCount := fs.Int("demo-count", 0, "number of demo entries (default about 1,000,000)")
+	demoRate := fs.Float64("demo-rate", 0, "demo live feed, entries per second (default 5; negative: off)")
 	indexer := fs.String("indexer-addr", "", "indexer key reported on the stats socket (default 127.0.0.1:9404)")
 	logLevel := fs.String("log-level", s.LogLevel, "debug, info, warn or error")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate `file`: serve https and wss (with -tls-key)")
@@ -125,6 +129,9 @@ func loadSettings(args []string, env func(string) (string, bool)) (settings, err
 	}
 	if set["demo-count"] {
 		s.DemoCount = *demoCount
+	}
+	if set["demo-rate"] {
+		s.DemoRate = *demoRate
 	}
 	if set["indexer-addr"] {
 		s.IndexerAddr = *indexer
@@ -195,6 +202,13 @@ func applyEnv(s *settings, env func(string) (string, bool)) error {
 	str("SLUICE_DATA", &s.Data)
 	boolean("SLUICE_DEMO", &s.Demo)
 	num("SLUICE_DEMO_COUNT", &s.DemoCount)
+	if v, ok := env("SLUICE_DEMO_RATE"); ok {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("SLUICE_DEMO_RATE: %w", err))
+		}
+		s.DemoRate = f
+	}
 	list("SLUICE_TOKENS", &s.Tokens)
 	list("SLUICE_ALLOWED_ORIGINS", &s.AllowedOrigins)
 	list("SLUICE_ALLOWED_HOSTS", &s.AllowedHosts)

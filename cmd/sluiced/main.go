@@ -12,6 +12,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -28,6 +29,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/cmd/internal/version"
+	"github.com/sluicehq/sluice/demo"
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/engine/access"
 )
@@ -140,6 +142,11 @@ func serve(ctx context.Context, s settings, ready func(addr string)) error {
 		if n > 0 {
 			logger.Info("demo data stored", "entries", n)
 		}
+		if err := keepDemoAlive(ctx, eng, s, n > 0, logger); err != nil {
+			eng.Close()
+			ln.Close()
+			return fmt.Errorf("demo data: %w", err)
+		}
 	}
 	srv := &http.Server{Handler: eng.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	scheme := "http"
@@ -217,4 +224,52 @@ func engineConfig(s settings, logger *slog.Logger) engine.Config {
 	cfg.Stats.SysStatsPeriod = time.Duration(s.SysStatsPeriod)
 	cfg.Stats.IdxStatsPeriod = time.Duration(s.IdxStatsPeriod)
 	return cfg
+}
+
+// keepDemoAlive keeps a demo store current: it marks a freshly seeded store, tops up the gap
+// between the newest entry and now (so the last 24 hours always hold data, however long the
+// server was down), and starts the live feed of s.DemoRate entries per second. Stores of real
+// logs (no marker, tags other than the demo's) are left alone.
+func keepDemoAlive(ctx context.Context, eng *engine.Engine, s settings, seeded bool, logger *slog.Logger) error {
+	st := eng.Store()
+	if st == nil {
+		return nil
+	}
+	if seeded {
+		if err := demo.Mark(s.Data); err != nil {
+			return err
+		}
+	}
+	var tags []string
+	for id := uint16(0); ; id++ {
+		name, ok := st.TagName(id)
+		if !ok || id == 65535 {
+			break
+		}
+		tags = append(tags, name)
+	}
+	if !demo.IsDemoStore(s.Data, tags) {
+		logger.Info("demo: the store holds other data; not refreshing it or feeding it demo entries")
+		return nil
+	}
+	if _, newest, ok := st.TimeBounds(); ok && !seeded {
+		n, err := demo.Refresh(ctx, eng, time.Unix(0, newest), time.Now(), s.DemoCount)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			logger.Info("demo data brought up to now", "entries", n, "since", time.Unix(0, newest).UTC())
+		}
+	}
+	if s.DemoRate < 0 {
+		return nil
+	}
+	go func() {
+		err := demo.Feed(ctx, eng, demo.FeedConfig{Rate: s.DemoRate})
+		if err != nil && ctx.Err() == nil {
+			logger.Error("demo live feed stopped", "err", err)
+		}
+	}()
+	logger.Info("demo live feed on (-demo=false turns it off)", "entries_per_second", cmp.Or(s.DemoRate, demo.DefaultFeedRate))
+	return nil
 }
