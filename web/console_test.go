@@ -2,9 +2,11 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -41,13 +43,14 @@ const indexer = "127.0.0.1:9404"
 
 // consoleEnv is a real server behind a pausable proxy, and a browser tab on the console.
 type consoleEnv struct {
-	t     *testing.T
-	eng   *engine.Engine
-	proxy *pauseProxy
-	url   string // the console through the proxy
-	ctx   context.Context
-	mu    sync.Mutex
-	errs  []string // uncaught exceptions and console errors of the page
+	t      *testing.T
+	eng    *engine.Engine
+	proxy  *pauseProxy
+	url    string // the console through the proxy
+	srvURL string // the server itself
+	ctx    context.Context
+	mu     sync.Mutex
+	errs   []string // uncaught exceptions and console errors of the page
 }
 
 func findChromium(t *testing.T) string {
@@ -109,7 +112,7 @@ func startConsole(t *testing.T) *consoleEnv {
 		cancelC()
 		cancelA()
 	})
-	e := &consoleEnv{t: t, eng: eng, proxy: proxy, url: "http://" + proxy.Addr(), ctx: ctx}
+	e := &consoleEnv{t: t, eng: eng, proxy: proxy, url: "http://" + proxy.Addr(), srvURL: srv.URL, ctx: ctx}
 	// Start the browser, then watch the page's console for exceptions and errors.
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
 		t.Fatal(err)
@@ -236,6 +239,28 @@ func (e *consoleEnv) expectErrors(want string) {
 		e.t.Errorf("the page logged no error containing %q", want)
 	}
 	e.errs = nil
+}
+
+// getJSON fetches a REST route with the token, straight from the server (not through the
+// proxy), and decodes its JSON body into v.
+func (e *consoleEnv) getJSON(path string, v any) {
+	e.t.Helper()
+	req, err := http.NewRequest("GET", e.srvURL+path, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+consoleToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		e.t.Fatalf("GET %s: %s", path, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		e.t.Fatalf("GET %s: %v", path, err)
+	}
 }
 
 // setDark switches prefers-color-scheme.

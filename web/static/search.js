@@ -112,7 +112,10 @@ export class SearchConsole {
     this.absBox = h('span', {class: 'abs-range', hidden: true}, this.startIn, h('span', {class: 'muted'}, '→'), this.endIn,
       h('span', {class: 'muted small tz', title: 'times are in your browser\'s time zone; hover a time to see it in UTC'}, tzName()));
     this.launchBtn = h('button', {type: 'submit', id: 'launch', class: 'primary', title: 'run the search (Enter)'}, 'Search');
-    this.cancelBtn = h('button', {type: 'button', id: 'cancel', hidden: true, title: 'stop the running search (Esc)', onclick: () => this.cancel()}, 'Cancel');
+    this.cancelBtn = h('button', {type: 'button', id: 'cancel', hidden: true, title: 'stop the running search (Esc)', onclick: () => {
+      if (this.launching) this.launching.cancelled = true;
+      else this.cancel();
+    }}, 'Cancel');
     this.parseStatus = h('div', {id: 'parse-status', class: 'parse-status', 'aria-live': 'polite'});
     this.launchError = h('div', {id: 'launch-error', class: 'error-box', role: 'alert', hidden: true});
 
@@ -126,7 +129,10 @@ export class SearchConsole {
         this.example('tag=weblog json status | count by status | chart count by status'), ', ',
         this.example('tag=weblog json bytes | mean bytes | gauge mean'), ' or ', this.example('tag=syslog grep sshd'), '.'));
     document.addEventListener('keydown', ev => {
-      if (ev.key === 'Escape' && this.cur && !this.cur.done && !this.cur.closed) {
+      if (ev.key === 'Escape' && this.launching) {
+        ev.preventDefault();
+        this.launching.cancelled = true;
+      } else if (ev.key === 'Escape' && this.cur && !this.cur.done && !this.cur.closed) {
         ev.preventDefault();
         this.cancel();
       } else if (ev.key === '/' && !['INPUT', 'TEXTAREA', 'SELECT'].includes(document.activeElement.tagName) && !this.root.hidden) {
@@ -356,6 +362,8 @@ export class SearchConsole {
       return;
     }
     this.launchBtn.disabled = true;
+    this.cancelBtn.hidden = false;
+    const launching = this.launching = {cancelled: false};
     let r;
     try {
       r = await p;
@@ -364,9 +372,19 @@ export class SearchConsole {
       return;
     } finally {
       this.launchBtn.disabled = false;
+      this.cancelBtn.hidden = true;
+      if (this.launching === launching) this.launching = null;
     }
     if (r.Error !== undefined && r.Error !== null) {
       this.showLaunchError(r.Error);
+      return;
+    }
+    if (launching.cancelled) {
+      // Esc while the launch was on its way: refuse it; the server discards the search (§3.4).
+      this.sock.send('search', {OK: false, OutputSearchSubproto: r.OutputSearchSubproto});
+      replace(this.launchError, h('b', {}, 'Cancelled: '), `the search was discarded before it started (search ${r.SearchID}).`);
+      this.launchError.hidden = false;
+      this.launchError.dataset.cancelled = r.SearchID;
       return;
     }
     this.sock.send('search', {OK: true, OutputSearchSubproto: r.OutputSearchSubproto});
@@ -375,6 +393,7 @@ export class SearchConsole {
   }
 
   showLaunchError(msg) {
+    delete this.launchError.dataset.cancelled;
     replace(this.launchError, h('b', {}, 'The server refused the search: '), msg);
     this.launchError.hidden = false;
   }
@@ -546,7 +565,9 @@ export class SearchConsole {
   }
 
   addError(cur, msg) {
-    if (!cur.errors.includes(msg)) cur.errors.push(msg);
+    if (cur.errors.includes(msg)) return;
+    cur.errors.push(msg);
+    if (cur === this.cur) this.renderNotices();
   }
 
   setResultError(msg) {
@@ -555,7 +576,6 @@ export class SearchConsole {
       return;
     }
     this.addError(this.cur, msg);
-    this.renderNotices();
   }
 
   onDetails(cur, r) {
