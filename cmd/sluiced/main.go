@@ -6,6 +6,7 @@
 //	sluiced [-listen 127.0.0.1:8080] [-data ./data] [-demo=true] [-config FILE] [-tls-cert FILE -tls-key FILE]
 //	sluiced token add NAME [-admin] [-gid N]... [-uid N] [-config FILE]
 //	sluiced --version
+//	sluiced verify [-data DIR] [-repair] [-v]   (offline store check; exit 1 on damage)
 //
 // Every flag can also be set in the JSON config file and through SLUICE_* environment
 // variables; see README.md.
@@ -43,6 +44,13 @@ func main() {
 		if errors.Is(err, flag.ErrHelp) {
 			return // -h: the usage was printed; asking for help is not an error
 		}
+		var ee *exitError
+		if errors.As(err, &ee) {
+			if ee.msg != "" {
+				fmt.Fprintln(os.Stderr, "sluiced:", ee.msg)
+			}
+			os.Exit(ee.code)
+		}
 		fmt.Fprintln(os.Stderr, "sluiced:", err)
 		os.Exit(1)
 	}
@@ -51,6 +59,9 @@ func main() {
 func run(args []string) error {
 	if len(args) > 0 && args[0] == "token" {
 		return runToken(args[1:], os.Stdout)
+	}
+	if len(args) > 0 && args[0] == "verify" {
+		return runVerify(args[1:], os.Stdout, os.Stderr)
 	}
 	s, err := loadSettings(args, os.LookupEnv)
 	if err != nil {

@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"io/fs"
+	"maps"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -94,7 +97,7 @@ func damageCases() []damageCase {
 			if err := os.Truncate(p, b.off+b.size()/2); err != nil {
 				t.Fatal(err)
 			}
-			return b.off + b.size()/2, b.off + b.size()
+			return b.off, b.off + b.size()
 		}},
 		damageCase{name: "bytes-removed-mid-shard", damage: func(t *testing.T, p string, bs []blockMeta) (int64, int64) {
 			b := bs[len(bs)/2]
@@ -284,4 +287,93 @@ func TestDamageWarningText(t *testing.T) {
 		"block body checksum mismatch")
 	f([]Damage{{Entries: 5, Bytes: 1, MinTS: 2e18, MaxTS: 2e18, Reason: "x"}, {Entries: -1, Bytes: 10, MinTS: 1e18, MaxTS: 3e18, Reason: "y"}},
 		"5 entries plus an unknown number", "11 bytes in 2 damaged ranges", "x; y")
+}
+
+// dirDigest returns every file's name and contents under dir, to check that a read-only
+// Verify changed nothing.
+func dirDigest(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !d.IsDir() {
+			b, _ := os.ReadFile(p)
+			out[p] = string(b)
+		}
+		return nil
+	})
+	return out
+}
+
+// TestVerifyFindsEveryFault: Verify names each injected fault (file and offset), changes
+// nothing without Repair, and after Repair a reopen finds nothing new to quarantine.
+func TestVerifyFindsEveryFault(t *testing.T) {
+	for _, c := range damageCases() {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p, blocks, _ := damageFixture(t, dir, 7)
+			if !c.keepIx {
+				os.Remove(p + idxSuffix)
+			}
+			clean, err := Verify(VerifyOptions{Dir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !c.keepIx {
+				if len(clean.Findings) != 0 {
+					t.Fatalf("clean store: %+v", clean.Findings)
+				}
+			}
+			lo, hi := c.damage(t, p, blocks)
+			before := dirDigest(t, dir)
+			rep, err := Verify(VerifyOptions{Dir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !maps.Equal(before, dirDigest(t, dir)) {
+				t.Fatal("read-only Verify changed files")
+			}
+			if len(rep.Findings) == 0 {
+				t.Fatal("Verify found nothing")
+			}
+			rel, _ := filepath.Rel(dir, p)
+			named := false
+			for _, f := range rep.Findings {
+				t.Log(f.String())
+				if f.File == rel && f.Offset >= 0 && f.Offset < max(hi, lo+1) && f.Offset+f.Bytes > lo ||
+					f.File == rel+idxSuffix || hi == 0 && f.File == rel {
+					named = true
+				}
+			}
+			if !named {
+				t.Fatalf("no finding names %s at %d..%d", rel, lo, hi)
+			}
+			if !c.lossless && !rep.Damaged() {
+				t.Fatal("damage not reported as damage")
+			}
+			if _, err := Verify(VerifyOptions{Dir: dir, Repair: true}); err != nil {
+				t.Fatal(err)
+			}
+			var log syncBuf
+			s := openT(t, Config{Dir: dir, Logger: slogTo(&log)})
+			s.Close()
+			if strings.Contains(log.String(), "quarantined; reading resumes") || strings.Contains(log.String(), "found by a scan") ||
+				strings.Contains(log.String(), `msg="store: cut`) {
+				t.Fatalf("Open after Verify -repair still had work:\n%s", log.String())
+			}
+		})
+	}
+}
+
+func TestVerifyRefusesOpenStore(t *testing.T) {
+	dir := t.TempDir()
+	openT(t, Config{Dir: dir})
+	if _, err := Verify(VerifyOptions{Dir: dir}); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("Verify of an open store: %v", err)
+	}
+	if _, err := Verify(VerifyOptions{Dir: filepath.Join(dir, "nope")}); err == nil {
+		t.Fatal("Verify of a missing directory succeeded")
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -49,12 +50,8 @@ type shard struct {
 	// bad lists the shard's quarantined ranges, loaded from and recorded in <shard>.bad.
 	// Guarded by Store.mu like blocks, and append-only, so a scan may keep a prefix.
 	bad []badRange
-	// Recovery findings reported by verify: why the index file was ignored (or ""), how many
-	// block headers differed from the index while their bodies were intact, and where a
-	// read-only recovery would have cut the file (-1: nowhere).
-	idxProblem  string
-	hdrRepaired int
-	cutAt       int64
+	// idxProblem is why the index file was ignored at load ("" when it was used or absent).
+	idxProblem string
 }
 
 // shardName returns the file name of the shard starting at start.
@@ -102,6 +99,15 @@ type loadEnv struct {
 	log       *slog.Logger
 	buf       []byte // scratch for block bodies
 	dc        *damageCounters
+	// findings, when not nil, receives every recovery decision (Verify).
+	findings *[]Finding
+}
+
+// note records a recovery decision for Verify.
+func (env *loadEnv) note(f Finding) {
+	if env.findings != nil {
+		*env.findings = append(*env.findings, f)
+	}
 }
 
 // loadShard opens a shard file and recovers it. Blocks covered by a valid index file are
@@ -144,7 +150,7 @@ func recoverShard(w *well, f *os.File, p string, start int64, env *loadEnv, writ
 		return nil, errors.New("store: cannot stat shard: " + err.Error())
 	}
 	fsize := st.Size()
-	sh := &shard{w: w, start: start, path: p, f: f, cutAt: -1}
+	sh := &shard{w: w, start: start, path: p, f: f}
 	sh.refs.Store(1)
 	known, malformed, err := readBadFile(p + badSuffix)
 	if err != nil {
@@ -174,6 +180,8 @@ func recoverShard(w *well, f *os.File, p string, start int64, env *loadEnv, writ
 		env.dc.idxRejected.Add(1)
 		sh.idxProblem = idxErr.Error()
 		env.log.Warn("store: shard index ignored; validating the whole shard", "file", p+idxSuffix, "reason", idxErr.Error())
+		env.note(Finding{File: p + idxSuffix, Offset: -1, Bytes: -1, Entries: -1, Kind: "index file rejected",
+			Detail: idxErr.Error(), Action: "ignored; the shard is validated block by block and the index rewritten at close"})
 	}
 	if err := ld.scanFrom(sh.size); err != nil {
 		return nil, err
@@ -359,13 +367,15 @@ func (ld *loader) quarantine(r *badRange) error {
 		if k.off == r.off && k.action == r.action {
 			ld.env.log.Warn("store: damaged range stays quarantined", "file", sh.path, "offset", r.off,
 				"bytes", r.size, "entries", r.entries, "reason", r.reason)
-			return nil
+			return nil // Verify lists it with the sidecar's other ranges
 		}
 	}
 	sh.bad = append(sh.bad, *r)
 	ld.env.dc.countRange(r)
 	ld.env.log.Warn("store: damaged block skipped and quarantined; reading resumes at the next valid block",
 		"file", sh.path, "offset", r.off, "bytes", r.size, "entries", r.entries, "reason", r.reason)
+	ld.env.note(Finding{File: sh.path, Offset: r.off, Bytes: r.size, Entries: r.entries, Kind: "damaged block",
+		Damage: true, Detail: r.reason, Action: "skipped and quarantined in " + filepath.Base(sh.path) + badSuffix})
 	if !ld.write {
 		return nil
 	}
@@ -383,14 +393,17 @@ func (ld *loader) cutTail(off int64, reason string, keep bool, h *blockHeader) e
 		ld.env.dc.tails.Add(1)
 		ld.env.dc.cutBytes.Add(uint64(n))
 		ld.env.log.Warn("store: cut torn or uncommitted shard tail", "file", sh.path, "offset", off, "bytes", n, "reason", reason)
+		ld.env.note(Finding{File: sh.path, Offset: off, Bytes: n, Entries: -1, Kind: "torn or uncommitted tail",
+			Detail: reason, Action: "cut (never acknowledged)"})
 	} else {
 		sh.bad = append(sh.bad, r)
 		ld.env.dc.countRange(&r)
 		ld.env.log.Warn("store: cut damaged shard tail; its bytes are kept beside the shard", "file", sh.path,
 			"offset", off, "bytes", n, "entries", r.entries, "copy", cutName(sh.path, off), "reason", reason)
+		ld.env.note(Finding{File: sh.path, Offset: off, Bytes: n, Entries: r.entries, Kind: "damaged tail", Damage: true,
+			Detail: reason, Action: "cut; bytes kept in " + filepath.Base(cutName(sh.path, off))})
 	}
 	if !ld.write {
-		sh.cutAt = off
 		return nil
 	}
 	if keep {
@@ -451,9 +464,10 @@ func (ld *loader) checkIndexed() error {
 			return err
 		}
 		if reason == "" {
-			sh.hdrRepaired++
 			ld.env.log.Warn("store: block header on disk differs from the shard index; body intact, read with the index's header",
 				"file", sh.path, "offset", b.off, "bytes", blockHeaderSize, "entries", b.count)
+			ld.env.note(Finding{File: sh.path, Offset: b.off, Bytes: blockHeaderSize, Entries: int64(b.count), Kind: "damaged block header",
+				Damage: true, Detail: "differs from the index's copy; the body is intact", Action: "read with the index's header (nothing lost while the index lives)"})
 			continue
 		}
 		r := rangeOf(b.off, b.size(), &b.blockHeader, actionSkipped, "block header and body damaged")

@@ -119,6 +119,11 @@ func Open(cfg Config) (*Store, error) {
 			return nil, err
 		}
 	}
+	if c := s.damage.snapshot(); c != (DamageCounters{}) {
+		s.log.Warn("store: start-up check contained damage (see the lines above; sluiced verify reads every block)",
+			"quarantined_ranges", c.BlocksQuarantined, "quarantined_entries", c.EntriesQuarantined,
+			"tails_cut", c.TailsCut, "tail_bytes_cut", c.BytesCut, "index_files_rejected", c.IndexRejected)
+	}
 	s.nextSeq = commit.seq + 1
 	if s.tags, err = openTags(filepath.Join(dir, "tags.log"), s.log, s.route); err != nil {
 		return nil, err

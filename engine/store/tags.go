@@ -66,27 +66,14 @@ func (t *tagTable) load(p string, log *slog.Logger) error {
 		t.size = int64(len(tagLogMagic))
 		return nil
 	}
-	if len(b) < len(tagLogMagic) || string(b[:len(tagLogMagic)]) != string(tagLogMagic) {
-		return errors.New("store: tag log " + p + " has a bad header")
+	tl, err := parseTagLog(b, 0)
+	if err != nil {
+		return errors.New("store: tag log " + p + ": " + err.Error())
 	}
-	off := len(tagLogMagic)
-	for off < len(b) {
-		name, n, ok := parseTagRecord(b[off:])
-		if !ok {
-			break
-		}
-		if validName(name) != nil {
-			return errors.New("store: tag log " + p + ": invalid tag name at offset " + strconv.Itoa(off))
-		}
-		if _, dup := t.byName[name]; dup {
-			return errors.New("store: tag log " + p + ": duplicate tag " + strconv.Quote(name))
-		}
-		if len(t.names) == MaxTags {
-			return errors.New("store: tag log " + p + ": more than 65536 tags")
-		}
+	for _, name := range tl.names {
 		t.add(name)
-		off += n
 	}
+	off := tl.end
 	if off < len(b) {
 		log.Warn("store: cut torn tail of tag log", "file", p, "offset", off, "bytes", len(b)-off)
 		if err := t.f.Truncate(int64(off)); err != nil {
@@ -98,6 +85,44 @@ func (t *tagTable) load(p string, log *slog.Logger) error {
 	}
 	t.size = int64(off)
 	return nil
+}
+
+// tagLog is a parsed tag log: names[i] is tag ID i; end is the length of the valid prefix.
+type tagLog struct {
+	names []string
+	end   int
+}
+
+// parseTagLog parses a whole tag log. Records after the first torn or corrupt one are left
+// out (end says where). It fails for a bad header, an invalid or duplicate name, or too many
+// tags.
+func parseTagLog(b []byte, committed uint64) (tagLog, error) {
+	var tl tagLog
+	if len(b) < len(tagLogMagic) || string(b[:len(tagLogMagic)]) != string(tagLogMagic) {
+		return tl, errors.New("bad header")
+	}
+	seen := make(map[string]bool)
+	off := len(tagLogMagic)
+	for off < len(b) {
+		name, n, ok := parseTagRecord(b[off:])
+		if !ok {
+			break
+		}
+		if validName(name) != nil {
+			return tl, errors.New("invalid tag name at offset " + strconv.Itoa(off))
+		}
+		if seen[name] {
+			return tl, errors.New("duplicate tag " + strconv.Quote(name))
+		}
+		if len(tl.names) == MaxTags {
+			return tl, errors.New("more than 65536 tags")
+		}
+		seen[name] = true
+		tl.names = append(tl.names, name)
+		off += n
+	}
+	tl.end = off
+	return tl, nil
 }
 
 // parseTagRecord decodes one record; ok is false for a short or corrupt record.
