@@ -153,7 +153,7 @@ func TestRecoverBadIndexFile(t *testing.T) {
 	flipByte(t, p+idxSuffix, 20)
 	_, got, log := reopenScan(t, dir)
 	sameSet(t, "bad index", got, append(append(append([]rec{}, batches[0]...), batches[1]...), batches[2]...))
-	if strings.Contains(log, "cut") {
+	if strings.Contains(log, `msg="store: cut`) {
 		t.Fatalf("unexpected cut: %s", log)
 	}
 }
