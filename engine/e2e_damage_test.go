@@ -80,12 +80,12 @@ func dmgStore(t *testing.T) (string, string) {
 	return dir, shards[0]
 }
 
-// searchCount runs "tag=dmg" over the whole data set and returns the entry count and Warning.
-func searchCount(t *testing.T, ts *testServer) (uint64, string) {
+// searchCount runs query over the whole data set and returns the entry count and Warning.
+func searchCount(t *testing.T, ts *testServer, query string) (uint64, string) {
 	t.Helper()
 	c := dial(t, ts.url+"/api/ws/search", "search", "attach", "parse")
 	defer c.conn.Close() // before the server stops, which would otherwise wait for the session
-	r := c.launch("tag=dmg", dmgBase, dmgBase.Add(time.Hour))
+	r := c.launch(query, dmgBase, dmgBase.Add(time.Hour))
 	n := c.waitDone(r.OutputSearchSubproto)
 	var b baseResp
 	c.send(r.OutputSearchSubproto, map[string]any{"ID": 3})
@@ -119,6 +119,7 @@ func TestE2EDamageContained(t *testing.T) {
 		keepIdx  bool
 		shard    func([]byte) []byte // applied to the shard file
 		idx      func([]byte) []byte // applied to the index file
+		acc      func([]byte) []byte // applied to the accelerator file
 		lossless bool
 		unknown  bool // the damaged block's header is lost too: the Warning cannot count
 	}{
@@ -142,6 +143,7 @@ func TestE2EDamageContained(t *testing.T) {
 			return append(b, strings.Repeat("SLB1 not a block ", 100)...)
 		}},
 		{name: "corrupt-index", keepIdx: true, lossless: true, idx: flip(func(n int) int { return n / 2 })},
+		{name: "corrupt-accelerator", keepIdx: true, lossless: true, acc: flip(func(n int) int { return n / 2 })},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -157,9 +159,16 @@ func TestE2EDamageContained(t *testing.T) {
 			if c.idx != nil {
 				patchFile(t, p+".idx", c.idx)
 			}
+			if c.acc != nil {
+				patchFile(t, p+".acc", c.acc)
+			}
 			for round := range 2 { // a restart keeps the decision and the warning
 				ts, stop := startAt(t, dir)
-				n, warn := searchCount(t, ts)
+				n, warn := searchCount(t, ts, "tag=dmg")
+				// every entry holds "publickey": the accelerators may skip no block
+				if gn, gwarn := searchCount(t, ts, "tag=dmg grep publickey"); gn != n || gwarn != warn {
+					t.Fatalf("round %d: grep search: %d entries, warning %q; plain search: %d, %q", round, gn, gwarn, n, warn)
+				}
 				missing := total - int(n)
 				switch {
 				case c.lossless && (missing != 0 || warn != ""):
@@ -178,7 +187,7 @@ func TestE2EDamageContained(t *testing.T) {
 				}
 				if round == 0 && !c.lossless {
 					_, body := httpDo(t, "GET", ts.srv.URL+"/metrics", nil, nil)
-					if !strings.Contains(string(body), "sluice_store_scan_damage_skips_total 1") {
+					if !strings.Contains(string(body), "sluice_store_scan_damage_skips_total 2") {
 						t.Fatalf("metrics do not count the skip:\n%s", grepLines(string(body), "sluice_store_"))
 					}
 				}

@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/sluicehq/sluice/wire"
 )
 
 // Finding is one fault Verify found, or one decision recovery takes.
@@ -273,6 +275,8 @@ func sidecarOf(name string, names map[string]bool) (known, orphan bool) {
 		shardOf = strings.TrimSuffix(name, idxSuffix)
 	case strings.HasSuffix(name, badSuffix):
 		shardOf = strings.TrimSuffix(name, badSuffix)
+	case strings.HasSuffix(name, accSuffix):
+		shardOf = strings.TrimSuffix(name, accSuffix)
 	case strings.Contains(name, ".shard.cut-"):
 		shardOf = name[:strings.Index(name, ".shard.cut-")+len(".shard")]
 	case strings.HasSuffix(name, ".tmp"):
@@ -322,6 +326,7 @@ func (v *verifier) checkShard(w *well, p string, start int64, env *loadEnv) erro
 	filter := recordFilter{start: math.MinInt64, end: math.MaxInt64}
 	var comp []byte
 	var c cursor
+	acc := v.openAcc(p)
 	for i := range sh.blocks {
 		b := &sh.blocks[i]
 		if sh.isBad(b.off) {
@@ -345,9 +350,85 @@ func (v *verifier) checkShard(w *well, p string, start int64, env *loadEnv) erro
 				Damage: true, Detail: r.reason, Action: action})
 			continue
 		}
+		acc.check(b.off, c.cur)
 		v.rep.Blocks++
 		v.rep.Entries += uint64(b.count)
 		v.rep.Bytes += uint64(b.size())
+	}
+	return v.finishAcc(p, &acc)
+}
+
+// accCheck checks a shard's accelerator sidecar against its blocks.
+type accCheck struct {
+	present, intact   bool
+	recs              map[int64]*bloom
+	missing, mismatch int
+	ab                accelBuilder
+}
+
+func (v *verifier) openAcc(shardPath string) accCheck {
+	data, err := os.ReadFile(shardPath + accSuffix)
+	if err != nil {
+		return accCheck{}
+	}
+	recs, intact := parseAccFile(data)
+	return accCheck{present: true, intact: intact, recs: recs}
+}
+
+// check compares the record of the block at off with the block's entries: every token of
+// every entry must pass the bloom filter, or searches would skip a block that matches.
+func (a *accCheck) check(off int64, ents []wire.Entry) {
+	if !a.present {
+		return
+	}
+	bl := a.recs[off]
+	if bl == nil {
+		a.missing++
+		return
+	}
+	a.ab.reset()
+	for i := range ents {
+		a.ab.addData(ents[i].Data)
+	}
+	for _, h := range a.ab.set {
+		if h != 0 && !bl.has(h) {
+			a.mismatch++
+			return
+		}
+	}
+}
+
+// finishAcc reports the accelerator findings of a shard; with Repair it removes a faulty
+// sidecar so that Open rebuilds it from the blocks.
+func (v *verifier) finishAcc(shardPath string, a *accCheck) error {
+	p := shardPath + accSuffix
+	action := func(open string) string {
+		if v.opt.Repair {
+			return "removed; Open rebuilds it from the blocks"
+		}
+		return open
+	}
+	faulty := false
+	if a.present && !a.intact {
+		faulty = true
+		v.add(Finding{File: p, Offset: -1, Bytes: -1, Entries: -1, Kind: "damaged accelerator file",
+			Detail: "a record fails its checksum or framing", Action: action("Open rebuilds the damaged records from the blocks")})
+	}
+	if a.missing > 0 {
+		faulty = true
+		v.add(Finding{File: p, Offset: -1, Bytes: -1, Entries: -1, Kind: "missing accelerator records",
+			Detail: strconv.Itoa(a.missing) + " blocks have none", Action: action("Open rebuilds them from the blocks")})
+	}
+	if a.mismatch > 0 {
+		faulty = true
+		v.add(Finding{File: p, Offset: -1, Bytes: -1, Entries: -1, Kind: "accelerator does not match its blocks", Damage: true,
+			Detail: strconv.Itoa(a.mismatch) + " blocks hold tokens their bloom filter rejects, so searches could skip matching entries",
+			Action: action("not detected by Open; run verify -repair")})
+	}
+	if faulty && v.opt.Repair {
+		if err := os.Remove(p); err != nil {
+			return errors.New("store: verify: cannot remove accelerator file: " + err.Error())
+		}
 	}
 	return nil
 }
