@@ -72,7 +72,7 @@ func findChromium(t *testing.T) string {
 
 // startConsole starts the engine with the demo data, the proxy and a headless browser whose
 // tab has the token in its localStorage.
-func startConsole(t *testing.T) *consoleEnv {
+func startConsole(t *testing.T, opts ...func(*engine.Config)) *consoleEnv {
 	t.Helper()
 	chromium := findChromium(t)
 	cfg := engine.Config{DataDir: t.TempDir()}
@@ -83,6 +83,9 @@ func startConsole(t *testing.T) *consoleEnv {
 	cfg.Stats.IgstStatsPeriod = 300 * time.Millisecond
 	cfg.Search.Grace = 2 * time.Second
 	cfg.Web = web.Config{DeadAfter: deadAfter}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	eng, err := engine.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -101,12 +104,12 @@ func startConsole(t *testing.T) *consoleEnv {
 		}
 	})
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+	aopts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-breakpad", true), chromedp.Flag("hide-scrollbars", true),
 		chromedp.Flag("lang", "en-US"), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 800))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), aopts...)
 	ctx, cancelC := chromedp.NewContext(actx)
 	t.Cleanup(func() {
 		cancelC()

@@ -703,12 +703,12 @@ export class SearchConsole {
       h('span', {class: 'muted small', title: utc(new Date(cur.start)) + ' → ' + utc(new Date(cur.end))}, `${localTime(new Date(cur.start))} → ${localTime(new Date(cur.end))}`),
       info.Duration ? h('span', {class: 'muted small', title: 'run time'}, duration(goDuration(info.Duration) * 1e6)) : null,
       h('span', {class: 'muted small'}, `${cur.renderer} · search ${cur.id}${cur.attached ? ' (attached)' : ''}`),
-      h('span', {class: 'spacer'}),
-      formats.length ? h('span', {class: 'downloads', id: 'downloads'}, h('span', {class: 'muted small'}, 'Download '),
-        formats.map(f => h('button', {type: 'button', class: 'small-btn', dataset: {format: f}, title: `download the results as ${f}`, onclick: () => this.download(f)}, f))) : null,
-      !cur.closed && !info.Background ? h('button', {type: 'button', class: 'small-btn', id: 'background-btn', title: 'keep this search on the server after you leave', onclick: () => this.background(cur.id)}, 'Background') : null,
-      info.Background ? h('span', {class: 'badge wait'}, 'background') : null,
-      h('button', {type: 'button', class: 'small-btn danger', id: 'delete-btn', title: 'delete this search and its results on the server', onclick: () => this.deleteSearch(cur.id)}, 'Delete'));
+      h('span', {class: 'actions-bar'},
+        formats.length ? h('span', {class: 'downloads', id: 'downloads'}, h('span', {class: 'muted small'}, 'Download'),
+          formats.map(f => h('button', {type: 'button', class: 'small-btn', dataset: {format: f}, title: `download the results as ${f}`, onclick: () => this.download(f)}, f))) : null,
+        !cur.closed && !info.Background ? h('button', {type: 'button', class: 'small-btn', id: 'background-btn', title: 'keep this search on the server after you leave', onclick: () => this.background(cur.id)}, 'Background') : null,
+        info.Background ? h('span', {class: 'badge wait'}, 'background') : null,
+        h('button', {type: 'button', class: 'small-btn danger', id: 'delete-btn', title: 'delete this search and its results on the server', onclick: () => this.deleteSearch(cur.id)}, 'Delete')));
     this.cancelBtn.hidden = cur.done || cur.closed;
   }
 
