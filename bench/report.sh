@@ -13,7 +13,8 @@
 # window, 20s), PERIOD (ping and sysStats broadcast period of both servers, 2s), MIN_STREAM (5s), PAGED (5s),
 # DEMO_COUNT (entries sluiced seeds and the baseline serves, 200000),
 # PKGS (space-separated packages to benchmark; default every package with a Benchmark),
-# REPORT (output, BENCHMARKS.md). Raw output stays in bench/results/.
+# REPORT (output, BENCHMARKS.md), PEER (0 skips the VictoriaLogs comparison), PEER_N (4000000),
+# PEER_RUNS (3). Raw output stays in bench/results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
@@ -126,6 +127,12 @@ else
   echo "cmd/sluiced does not build:"; head -5 "$OUT/sluiced-build.txt"
   notes+=(-note "cmd/sluiced did not build, so sluice's load figures are missing: $(grep -m1 -v '^#' "$OUT/sluiced-build.txt")")
 fi
+# 4b. The peer comparison of issue 10 (bench/peer.sh): sluiced against VictoriaLogs on PEER_N lines.
+rm -f "$OUT"/peer*.json "$OUT/peer.md"
+if [[ ${PEER:-1} == 1 ]]; then
+  OUT=$OUT bash bench/peer.sh || notes+=(-note "The VictoriaLogs comparison (bench/peer.sh) failed; see $OUT/peer-*.log.")
+fi
+mark "after peer comparison"
 if [[ -s "$OUT/load-failures.txt" ]]; then
   while IFS= read -r l; do notes+=(-note "Load job failed: $l"); done <"$OUT/load-failures.txt"
 fi
@@ -134,5 +141,6 @@ mark end
 # 5. The report.
 args=(-load "$OUT" -loadavg "$LOADAVG" -o "$REPORT")
 [[ -f "$OUT/allocs.txt" ]] && args+=(-allocs "$OUT/allocs.txt")
+[[ -f "$OUT/peer.md" ]] && args+=(-section "$OUT/peer.md")
 "$GO" run ./bench/cmd/benchreport "${args[@]}" "${notes[@]}" "$OUT"/bench-*.txt
 echo "wrote $REPORT"

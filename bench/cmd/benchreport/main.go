@@ -6,7 +6,7 @@
 //
 // Usage:
 //
-//	benchreport [-load DIR] [-allocs FILE] [-loadavg FILE] [-note TEXT]... [-o FILE] [BENCH.txt ...]
+//	benchreport [-load DIR] [-allocs FILE] [-loadavg FILE] [-note TEXT]... [-section FILE]... [-o FILE] [BENCH.txt ...]
 //
 // BENCH.txt files are go test output ("-" or none: standard input); a line
 // "# command: CMD" in them names the command that produced the lines after it. -load reads
@@ -48,12 +48,21 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	out := fs.String("o", "", "output `file` (default standard output)")
 	var n notes
 	fs.Var(&n, "note", "a note about the run to print under the machine table (repeatable)")
+	var sections notes
+	fs.Var(&sections, "section", "a markdown `file` to include verbatim after the comparisons, e.g. bench/peer.sh's peer.md (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	r, err := collect(options{files: fs.Args(), loadDir: *loadDir, allocs: *allocs, loadavg: *loadavg, notes: n}, stdin)
 	if err != nil {
 		return err
+	}
+	for _, p := range sections {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		r.Sections = append(r.Sections, string(b))
 	}
 	r.Generated, r.Machine = time.Now(), readMachine("/proc")
 	var buf bytes.Buffer

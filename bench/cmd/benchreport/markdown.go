@@ -19,6 +19,7 @@ type Report struct {
 	Load      map[string]*LoadRun // load generator results by job name
 	Notes     []string            // run notes from the caller, e.g. what could not be built
 	Raw       []string            // raw output files, for the reader to check medians against
+	Sections  []string            // markdown sections written by other tools (bench/peer.sh), verbatim
 
 	cmds []string // commands in order of first reference
 }
@@ -79,6 +80,9 @@ func (r *Report) Write(w io.Writer) error {
 	r.allocTarget(&b)
 	r.comparisonTable(&b, "Comparisons", "Other side-by-side figures from the same run: sluice against what a user would otherwise pick, "+
 		"and the baseline and Go's net package against the physical limits.", comparisons, false)
+	for _, s := range r.Sections {
+		b.WriteString(strings.TrimRight(s, "\n") + "\n\n")
+	}
 	r.loadTables(&b)
 	r.benchTables(&b)
 	r.allocTable(&b)
