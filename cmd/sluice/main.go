@@ -92,10 +92,10 @@ func findCommand(name string) (command, bool) {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], &globalFlags{})
-	stop()
 	if err != nil && ctx.Err() != nil && exitCode(err) == exitError {
 		err = errInterrupted
 	}
+	stop()
 	os.Exit(report(err, os.Stderr))
 }
 
