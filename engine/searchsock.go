@@ -67,7 +67,7 @@ func (ss *searchService) Closed(sess *server.Session) {
 		o.s.Detach()
 	}
 	for _, s := range pend {
-		if !s.Background {
+		if !s.IsBackground() {
 			s.Discard()
 		}
 	}
@@ -98,34 +98,11 @@ func (ss *searchService) send(sess *server.Session, channel string, fill func([]
 }
 
 func (ss *searchService) parse(sess *server.Session, data []byte) {
-	st := state(sess)
 	var req wire.ParseSearchRequest
-	err := st.parser.ParseSearchRequest(data, &req)
-	resp := wire.ParseSearchResponse{Sequence: req.Sequence, RawQuery: req.SearchString}
-	if err == nil {
-		text := req.SearchString
-		if len(req.Filters) > 0 {
-			text, err = search.ApplyFilters(text, filtersOf(req.Filters))
-		}
-		if err == nil {
-			var q *search.Query
-			if q, err = ss.m.Parse(text); err == nil {
-				resp.GoodQuery = true
-				resp.ParsedQuery = q.Effective()
-				resp.CollapsingIndex = q.CollapsingIndex
-				resp.RenderModule = q.Renderer
-				resp.TimeZoomDisabled = q.TimeZoomDisabled()
-				resp.Tags = q.TagPatterns
-				resp.ModuleHints = hintsOf(q.Hints())
-			}
-		}
-	}
-	if err != nil {
-		resp.ParseError = err.Error()
-		var pe *search.ParseError
-		if errors.As(err, &pe) {
-			resp.ModuleIndex = pe.ModuleIndex
-		}
+	err := state(sess).parser.ParseSearchRequest(data, &req)
+	resp := ss.m.ParseReply(&req)
+	if err != nil { // the request did not decode: say so rather than parse what it had
+		resp = wire.ParseSearchResponse{Sequence: req.Sequence, RawQuery: req.SearchString, ParseError: err.Error()}
 	}
 	ss.send(sess, "parse", func(dst []byte) []byte { return wire.AppendParseSearchResponse(dst, &resp) })
 }
@@ -159,12 +136,7 @@ func (ss *searchService) launch(sess *server.Session, req *wire.StartSearchReque
 			strconv.Quote(who.Name)+" is not a member")
 		return
 	}
-	s, err := ss.m.Launch(search.LaunchRequest{
-		Query: req.SearchString, Start: req.SearchStart, End: req.SearchEnd, Filters: filtersOf(req.Filters),
-		Background: req.Background, NoHistory: req.NoHistory, Preview: req.Preview, NonTemporal: req.NonTemporal,
-		Name: req.Name, Metadata: req.Metadata, GIDs: req.GIDs, Global: req.Global, UID: who.UID,
-		Client: sess.ID(), Owner: access.LimitKey(who, sess.RemoteAddr().String()), FullResolutionStats: req.FullResolutionStats, LaunchMethod: req.LaunchInfo.Method,
-	})
+	s, err := ss.m.LaunchWire(req, who.UID, sess.ID(), access.LimitKey(who, sess.RemoteAddr().String()))
 	ss.metrics.launches.WithLabelValues(launchOutcome(err)).Inc()
 	if err != nil {
 		var le *search.LimitError
@@ -195,16 +167,7 @@ func (ss *searchService) launch(sess *server.Session, req *wire.StartSearchReque
 	// forgotten with its channel and queued requests: a late acknowledgement naming it is then
 	// ignored like any unknown one (§3.4).
 	s.OnDelete(func() { st.forgetPending(sess, name, s) })
-	q := s.Query
-	resp := wire.StartSearchResponse{
-		RawQuery: req.SearchString, SearchString: q.Effective(), RenderModule: q.Renderer,
-		RenderCmd: q.RenderCmd, OutputSearchSubproto: name, SearchID: s.ID,
-		SearchStartRange: s.RangeStart, SearchEndRange: s.RangeEnd, Background: s.Background,
-		NonTemporal: req.NonTemporal, CollapsingIndex: q.CollapsingIndex, Metadata: req.Metadata,
-		Addendum: req.Addendum, LaunchInfo: wire.LaunchInfo{Method: req.LaunchInfo.Method, Started: s.Launched},
-		TimeZoomDisabled: q.TimeZoomDisabled(), Tags: s.Tags, ModuleHints: hintsOf(q.Hints()),
-		GIDs: req.GIDs, Global: req.Global,
-	}
+	resp := s.StartReply(req, name)
 	ss.send(sess, "search", func(dst []byte) []byte { return wire.AppendStartSearchResponse(dst, &resp) })
 }
 
@@ -379,24 +342,4 @@ func (o *output) stopStream() {
 	case <-o.done:
 	case <-time.After(5 * time.Second):
 	}
-}
-
-func filtersOf(fs []wire.FilterRequest) []search.Filter {
-	out := make([]search.Filter, len(fs))
-	for i, f := range fs {
-		out[i] = search.Filter{Tag: f.Tag, Module: f.Module, Args: f.Args, Path: f.Path, Name: f.Name, Op: f.Op, Value: f.Value}
-	}
-	return out
-}
-
-func hintsOf(hs []search.ModuleHint) []wire.ModuleHint {
-	if hs == nil {
-		return nil
-	}
-	out := make([]wire.ModuleHint, len(hs))
-	for i, h := range hs {
-		out[i] = wire.ModuleHint{Name: h.Name, ProducedEVs: h.ProducedEVs, ConsumedEVs: h.ConsumedEVs,
-			ResourcesNeeded: h.ResourcesNeeded, Condensing: h.Condensing}
-	}
-	return out
 }

@@ -194,6 +194,9 @@ type LaunchRequest struct {
 	// FullResolutionStats lifts the stats bucket cap when ManagerConfig.FullResolution allows it.
 	FullResolutionStats bool
 	LaunchMethod        string
+	// LaunchReference is SearchLaunchInfo.reference: what launched the search (a dashboard's
+	// or scheduled search's ID), kept and echoed in the launch reply and SearchInfo.
+	LaunchReference string
 }
 
 // Search is one live search: its query, render store and statistics.
@@ -230,7 +233,8 @@ type Search struct {
 	timerGen uint64
 	onDelete []func()
 	state    string
-	reserved int64 // pipeline reserve taken from the memory budget
+	reserved int64   // pipeline reserve taken from the memory budget
+	ctl      control // REST search control: saved, stopped, launch info (control.go)
 }
 
 // Manager owns the live searches: IDs, launch, acknowledgement, attach, background searches and
@@ -461,6 +465,13 @@ func (s *Search) Start() {
 	}
 	s.acked = true
 	s.consumer++
+	if s.state == "stopped" { // stopped before it started: nothing to run
+		if s.timer != nil {
+			s.timer.Stop()
+		}
+		s.mu.Unlock()
+		return
+	}
 	s.state = "running"
 	if s.timer != nil {
 		s.timer.Stop()
@@ -536,9 +547,16 @@ func (s *Search) Detach() {
 	if s.consumer > 0 || s.deleted {
 		return
 	}
+	s.scheduleIdleLocked()
+}
+
+// scheduleIdleLocked arms the deletion of a search without consumers: after the grace period
+// for a foreground search, after BackgroundRetention (when set) for a background one, never
+// for an embedded or saved one. s.mu must be held.
+func (s *Search) scheduleIdleLocked() {
 	after := s.m.cfg.Grace
 	if s.Background {
-		if s.Embedded || s.m.cfg.BackgroundRetention <= 0 {
+		if s.Embedded || s.ctl.saved || s.m.cfg.BackgroundRetention <= 0 {
 			return
 		}
 		after = s.m.cfg.BackgroundRetention

@@ -35,7 +35,7 @@ func (s *Search) fillInfo(q *Query, req LaunchRequest, mods []ModuleInfo) {
 		si.MinZoomWindow = uint64(w)
 		si.Tags = s.Tags
 		si.Preview = req.Preview
-		si.LaunchInfo = wire.LaunchInfo{Method: req.LaunchMethod, Started: s.Launched}
+		si.LaunchInfo = wire.LaunchInfo{Method: req.LaunchMethod, Reference: req.LaunchReference, Started: s.Launched}
 	})
 }
 
