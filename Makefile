@@ -20,10 +20,11 @@ build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/sluiced ./cmd/sluiced
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/sluice ./cmd/sluice
 
-## test: vet, the race-enabled tests (fuzz seeds included), then the allocation tests without race
+## test: vet, the race-enabled tests (fuzz seeds included), then the allocation tests and the
+## NoRace tests (which drive third-party clients that race themselves) without race
 test: vet
 	$(GO) test -race -shuffle=on -timeout 20m $(PKGS)
-	$(GO) test -run 'Alloc' -count=1 -timeout 10m $(PKGS)
+	$(GO) test -run 'Alloc|NoRace' -count=1 -timeout 10m $(PKGS)
 
 vet:
 	$(GO) vet $(PKGS)

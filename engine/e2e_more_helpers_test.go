@@ -488,7 +488,9 @@ func checkEntries(t *testing.T, what string, got []goSearchEntry, want []genEntr
 
 // --- HTTP helpers. ---
 
-// summary mirrors GET /api/searchctrl's elements.
+// summary is what the lifecycle tests read of GET /api/searchctrl's elements (Gravwell's
+// SearchCtrlStatus, see engine/rest): State is sluice's run state (Progress), Background and
+// Launched come from State and LaunchInfo.started.
 type summary struct {
 	ID         string
 	UserQuery  string
@@ -498,8 +500,22 @@ type summary struct {
 	Launched   time.Time
 	StartRange time.Time
 	EndRange   time.Time
-	Client     uint64
 	Name       string
+}
+
+// ctrlStatus mirrors GET /api/searchctrl's elements.
+type ctrlStatus struct {
+	ID              string
+	UserQuery       string
+	State           string
+	Progress        string
+	AttachedClients int
+	StartRange      time.Time
+	EndRange        time.Time
+	Name            string
+	LaunchInfo      struct {
+		Started time.Time `json:"started"`
+	}
 }
 
 // httpDo sends one request and returns its status and body. A "Host" in hdr becomes the
@@ -536,13 +552,15 @@ func (ts *testServer) list(t *testing.T) map[string]summary {
 	if code != http.StatusOK {
 		t.Fatalf("GET /api/searchctrl: %d %s", code, b)
 	}
-	var all []summary
+	var all []ctrlStatus
 	if err := json.Unmarshal(b, &all); err != nil {
 		t.Fatalf("GET /api/searchctrl: %s: %v", b, err)
 	}
 	out := make(map[string]summary, len(all))
 	for _, s := range all {
-		out[s.ID] = s
+		out[s.ID] = summary{ID: s.ID, UserQuery: s.UserQuery, State: s.Progress,
+			Background: strings.Contains(s.State, "BACKGROUNDED"), Consumers: s.AttachedClients,
+			Launched: s.LaunchInfo.Started, StartRange: s.StartRange, EndRange: s.EndRange, Name: s.Name}
 	}
 	return out
 }

@@ -6,9 +6,11 @@
 //	...
 //	http.ListenAndServe("127.0.0.1:8080", eng.Handler())
 //
-// Routes: / (the web console, package web), /api/ws/search and /ws/search (search socket), /api/ws/stats (current stats
-// shapes) and /ws/stats (the documented shapes), POST /api/ingest, GET /api/searchctrl,
-// DELETE /api/searchctrl/{id}, GET /metrics.
+// Routes: / (the web console, package web), /api/ws/search and /ws/search (search socket),
+// /api/ws/stats (current stats shapes) and /ws/stats (the documented shapes), POST /api/ingest,
+// the REST API of Gravwell's clients (/api/searchctrl…, /api/parse, downloads, exports,
+// /api/stats/…, /api/version, /api/info/whoami, /api/ingest/lines; see engine/rest),
+// GET /metrics.
 package engine
 
 import (
@@ -29,6 +31,7 @@ import (
 	"github.com/sluicehq/sluice/demo"
 	"github.com/sluicehq/sluice/engine/access"
 	"github.com/sluicehq/sluice/engine/extract"
+	"github.com/sluicehq/sluice/engine/rest"
 	"github.com/sluicehq/sluice/engine/search"
 	"github.com/sluicehq/sluice/engine/server"
 	"github.com/sluicehq/sluice/engine/store"
@@ -84,6 +87,7 @@ type Engine struct {
 	handler http.Handler // mux behind the access policy
 	access  *access.Policy
 	metrics *engineMetrics
+	rest    *rest.API
 	cancel  context.CancelFunc
 	done    chan struct{}
 	// tmpRender is the private render store directory of an engine without DataDir.
@@ -165,6 +169,7 @@ func New(cfg Config) (*Engine, error) {
 	for _, p := range wsPaths {
 		e.mux.Handle(p, srv)
 	}
+	ingestThrottle := access.NewThrottle(cfg.Access.MaxIngestBytesPerSecond) // one per process: every ingest route
 	if e.store != nil {
 		ic := cfg.Ingest
 		if ic.MaxEntrySize == 0 {
@@ -173,10 +178,9 @@ func New(cfg Config) (*Engine, error) {
 		if ic.Logger == nil {
 			ic.Logger = cfg.Logger
 		}
-		e.mux.Handle("/api/ingest", e.throttleIngest(ingest.NewHandler(e.store, ic), access.NewThrottle(cfg.Access.MaxIngestBytesPerSecond)))
+		e.mux.Handle("/api/ingest", e.throttleIngest(ingest.NewHandler(e.store, ic), ingestThrottle))
 	}
-	e.mux.HandleFunc("GET /api/searchctrl", e.listSearches)
-	e.mux.HandleFunc("DELETE /api/searchctrl/{id}", e.deleteSearch)
+	e.rest = e.newREST(ingestThrottle) // the REST API of Gravwell's clients (engine/rest, searchctrl.go)
 	e.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
 	console := web.Handler(cfg.Web) // the page is public; everything it fetches needs the token
 	e.mux.Handle("GET /{$}", console)
@@ -250,6 +254,7 @@ func (e *Engine) SeedDemo(ctx context.Context, count int) (int, error) {
 func (e *Engine) Close() error {
 	e.cancel()
 	<-e.done
+	e.rest.Close()
 	e.manager.Close()
 	err := e.srv.Close()
 	if e.tmpRender != "" {

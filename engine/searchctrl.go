@@ -4,34 +4,105 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"time"
+
+	"github.com/valyala/fastjson"
 
 	"github.com/sluicehq/sluice/engine/access"
-	"github.com/sluicehq/sluice/engine/search"
+	"github.com/sluicehq/sluice/engine/rest"
 )
 
-// listSearches serves GET /api/searchctrl: every live search the request's principal may see
-// (access.CanSee) with its state and consumers, so a user can find one to attach to.
-func (e *Engine) listSearches(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	if err := json.NewEncoder(w).Encode(e.manager.ListFor(access.FromContext(r.Context()))); err != nil {
-		e.log.Debug("searchctrl: write failed", "err", err)
+// restAPIVersion is the Gravwell REST API version the routes follow: that of client v3.8.40
+// (types.API_VERSION_MAJOR.MINOR), so the client's CheckApiVersion passes.
+const restAPIMajor, restAPIMinor = 0, 2
+
+// newREST builds the REST API (engine/rest) over the engine's parts and registers its routes.
+// Its ingest routes share the per-principal ingest throttle of POST /api/ingest.
+func (e *Engine) newREST(ingestThrottle *access.Throttle) *rest.API {
+	cfg := rest.Config{
+		Manager:    e.manager,
+		Stats:      e.restStats,
+		Version:    rest.Version{APIMajor: restAPIMajor, APIMinor: restAPIMinor},
+		Logger:     e.log,
+		Ingest:     e.cfg.Ingest,
+		IngestWrap: func(h http.Handler) http.Handler { return e.throttleIngest(h, ingestThrottle) },
 	}
+	if cfg.Ingest.MaxEntrySize == 0 {
+		cfg.Ingest.MaxEntrySize = e.cfg.Store.MaxEntrySize
+	}
+	if e.store != nil {
+		cfg.Store = e.store
+	}
+	api := rest.New(cfg)
+	api.Register(e.mux)
+	return api
 }
 
-// deleteSearch serves DELETE /api/searchctrl/{id}; a search the principal may not see is
-// not found.
-func (e *Engine) deleteSearch(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	err := e.manager.DeleteAs(id, access.FromContext(r.Context()))
-	w.Header().Set("Content-Type", "application/json")
-	switch {
-	case errors.Is(err, search.ErrNotFound):
-		w.WriteHeader(http.StatusNotFound)
-		json.NewEncoder(w).Encode(map[string]string{"Error": "search " + id + " not found"})
-	case err != nil:
-		w.WriteHeader(http.StatusInternalServerError)
-		json.NewEncoder(w).Encode(map[string]string{"Error": err.Error()})
-	default:
-		json.NewEncoder(w).Encode(map[string]string{"Deleted": id})
+// restStats returns the data of a stats type in the shape of Gravwell's REST stats: the stats
+// socket's payload (PROTOCOL.md §2) without its wrapper: sysDesc as it is, ping's States (with
+// "webserver" listed, as the REST form does), sysStats', idxStats' and igstStats' Stats maps,
+// and wellStats as Gravwell's map of indexer to IndexerWellData.
+func (e *Engine) restStats(typ string) ([]byte, error) {
+	if typ == "wellStats" {
+		return e.wellStats()
 	}
+	p := e.hub.Build(typ, time.Now())
+	if p.Current == nil {
+		return nil, errors.New("unknown stats type " + typ)
+	}
+	var jp fastjson.Parser
+	v, err := jp.ParseBytes(p.Current)
+	if err != nil {
+		return nil, err
+	}
+	data := v.Get("data")
+	if data == nil {
+		return nil, errors.New(typ + ": packet has no data")
+	}
+	switch typ {
+	case "sysDesc":
+		return data.MarshalTo(nil), nil
+	case "ping":
+		states := data.Get("States")
+		if states == nil || states.Type() != fastjson.TypeObject {
+			return []byte(`{"webserver":"OK"}`), nil
+		}
+		states.Set("webserver", fastjson.MustParse(`"OK"`))
+		return states.MarshalTo(nil), nil
+	}
+	stats := data.Get("Stats")
+	if stats == nil {
+		return []byte("{}"), nil
+	}
+	return stats.MarshalTo(nil), nil
+}
+
+// wellStats describes the store's wells as Gravwell's IndexerWellData, keyed by the indexer
+// address.
+func (e *Engine) wellStats() ([]byte, error) {
+	type shard struct{}
+	type well struct {
+		ID     string
+		Name   string
+		Tags   []string
+		Shards []shard
+		Path   string `json:",omitempty"`
+	}
+	type indexer struct {
+		UUID  string
+		Wells []well
+	}
+	out := map[string]indexer{}
+	if e.store != nil {
+		ix := indexer{UUID: e.store.IndexerUUID(), Wells: []well{}}
+		for _, w := range e.store.Stats() {
+			ix.Wells = append(ix.Wells, well{ID: w.ID, Name: w.Name, Tags: []string{w.Name}, Shards: []shard{}, Path: w.Path})
+		}
+		addr := e.cfg.Stats.IndexerAddr
+		if addr == "" {
+			addr = "127.0.0.1:9404"
+		}
+		out[addr] = ix
+	}
+	return json.Marshal(out)
 }

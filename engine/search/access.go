@@ -14,6 +14,8 @@ func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }
 // VisibleTo reports whether p may list, attach to, read or delete s: access.CanSee on the
 // launch's UID, GIDs and Global (fixed at launch, so no lock is needed).
 func (s *Search) VisibleTo(p *access.Principal) bool {
+	s.mu.Lock() // GIDs and Global change with the REST group and global routes
+	defer s.mu.Unlock()
 	return access.CanSee(p, s.UID, s.GIDs, s.Global)
 }
 

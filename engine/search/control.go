@@ -164,17 +164,40 @@ func (s *Search) Stop() error {
 // SetGroup shares the search with group gid (0: with no group), as Gravwell's
 // PUT /api/searchctrl/{id}/group does: GIDs becomes [gid] (or none) and SearchInfo.GID gid.
 func (s *Search) SetGroup(gid int32) error {
+	if gid == 0 {
+		return s.SetGroups(nil)
+	}
+	return s.SetGroups([]int32{gid})
+}
+
+// SetGroups shares the search with the groups gids (none: with no group).
+func (s *Search) SetGroups(gids []int32) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.deleted {
 		return ErrDeleted
 	}
-	if gid == 0 {
+	s.GIDs = append([]int32(nil), gids...)
+	if len(gids) == 0 {
 		s.GIDs = nil
-	} else {
-		s.GIDs = []int32{gid}
 	}
-	gids := s.GIDs
-	s.Result.SetInfo(func(si *wire.SearchInfo) { si.GID, si.GIDs = gid, gids })
+	g := s.GIDs
+	var gid int32
+	if len(g) > 0 {
+		gid = g[0]
+	}
+	s.Result.SetInfo(func(si *wire.SearchInfo) { si.GID, si.GIDs = gid, g })
+	return nil
+}
+
+// SetGlobal makes the search readable by everyone, or takes that back.
+func (s *Search) SetGlobal(global bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.deleted {
+		return ErrDeleted
+	}
+	s.Global = global
+	s.Result.SetInfo(func(si *wire.SearchInfo) { si.Global = global })
 	return nil
 }

@@ -1,0 +1,118 @@
+package rest
+
+import (
+	"github.com/sluicehq/sluice/engine/access"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// statsTypes are the REST stats routes, /api/stats/{type}.
+var statsTypes = []string{"sysDesc", "ping", "sysStats", "idxStats", "igstStats", "wellStats"}
+
+// version serves GET /api/version: Gravwell's VersionInfo {"API":{Major,Minor},"Build":{…}}.
+func (a *API) version(w http.ResponseWriter, r *http.Request, _ *access.Principal) {
+	v := a.cfg.Version
+	type build struct {
+		Major, Minor, Point uint32
+		BuildDate           time.Time `json:",omitempty"`
+		BuildID             string    `json:",omitempty"`
+	}
+	writeJSON(w, http.StatusOK, struct {
+		API   struct{ Major, Minor uint32 }
+		Build build
+	}{struct{ Major, Minor uint32 }{v.APIMajor, v.APIMinor}, build{v.Major, v.Minor, v.Point, v.BuildDate, v.BuildID}})
+}
+
+type groupDetails struct {
+	GID  int32
+	Name string
+	Desc string
+}
+
+// whoami serves GET /api/info/whoami: Gravwell's UserDetails of the caller.
+func (a *API) whoami(w http.ResponseWriter, r *http.Request, c *access.Principal) {
+	groups := make([]groupDetails, 0, len(c.GIDs))
+	for _, g := range c.GIDs {
+		groups = append(groups, groupDetails{GID: g, Name: "group" + strconv.Itoa(int(g))})
+	}
+	var def int32
+	if len(c.GIDs) > 0 {
+		def = c.GIDs[0]
+	}
+	writeJSON(w, http.StatusOK, struct {
+		UID        int32
+		User       string
+		Name       string
+		Email      string
+		Admin      bool
+		Locked     bool
+		DefaultGID int32 `json:",omitempty"`
+		Groups     []groupDetails
+		Synced     bool
+	}{UID: c.UID, User: c.Name, Name: c.Name, Admin: c.Admin, DefaultGID: def, Groups: groups, Synced: true})
+}
+
+// tags serves GET /api/tags: every tag name, sorted.
+func (a *API) tags(w http.ResponseWriter, r *http.Request, _ *access.Principal) {
+	if a.cfg.Store == nil {
+		writeError(w, notFound("path", "this server has no store, hence no tags"))
+		return
+	}
+	_, names := a.cfg.Store.MatchTags([]string{"*"})
+	names = append([]string{}, names...)
+	sort.Strings(names)
+	writeJSON(w, http.StatusOK, names)
+}
+
+// statsRoute serves GET /api/stats/{typ}: the same figures as the stats socket's typ message
+// in the shapes Gravwell's REST stats have (a map keyed by host).
+func (a *API) statsRoute(typ string) func(w http.ResponseWriter, r *http.Request, _ *access.Principal) {
+	return func(w http.ResponseWriter, r *http.Request, _ *access.Principal) {
+		if a.cfg.Stats == nil {
+			writeError(w, notFound("path", "stats are not served by this engine"))
+			return
+		}
+		b, err := a.cfg.Stats(typ)
+		if err != nil {
+			writeError(w, &Error{Status: http.StatusInternalServerError, Msg: typ + ": " + err.Error()})
+			return
+		}
+		writeRaw(w, http.StatusOK, b)
+	}
+}
+
+// ingestTest serves HEAD /api/ingest/test: 200 when the caller may ingest (the client's
+// TestIngest).
+func (a *API) ingestTest(w http.ResponseWriter, r *http.Request, _ *access.Principal) {
+	if a.cfg.Store == nil {
+		writeError(w, notFound("path", "this server has no store to ingest into"))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+}
+
+// settings serves GET /api/settings: Gravwell's GUISettings, which the client's Sync reads
+// after whoami.
+func (a *API) settings(w http.ResponseWriter, r *http.Request, _ *access.Principal) {
+	now := time.Now()
+	zone, offset := now.Zone()
+	writeJSON(w, http.StatusOK, struct {
+		DistributedWebservers bool
+		DisableMapTileProxy   bool
+		MapTileUrl            string
+		DisableFeaturePopups  bool
+		CloudMode             bool
+		ServerTime            time.Time
+		ServerTimezone        string
+		ServerTimezoneOffset  int
+		MaxFileSize           uint64
+		MaxResourceSize       uint64
+		MaxJsonRequestSize    uint64
+		IngestAllowed         bool
+		NonCommercial         bool
+	}{DisableFeaturePopups: true, ServerTime: now, ServerTimezone: zone, ServerTimezoneOffset: offset,
+		MaxJsonRequestSize: maxControlBody, IngestAllowed: a.cfg.Store != nil})
+}
