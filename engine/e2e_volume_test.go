@@ -1,9 +1,15 @@
 package engine_test
 
 import (
+	"encoding/json"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/engine/render"
 )
 
@@ -72,4 +78,156 @@ func TestParseAndLaunchAgreeOnRenderers(t *testing.T) {
 	if bad == 0 {
 		t.Fatal("no renderer case was refused")
 	}
+}
+
+// TestStreamFromLaunchLossless streams a search from the moment it is acknowledged, over a
+// real socket, with a memory budget far smaller than the result: the render store is on disk,
+// so every entry arrives, once, in order, and the search is not OverLimit.
+func TestStreamFromLaunchLossless(t *testing.T) {
+	const n = 50000
+	data := t.TempDir()
+	ts := startServer(t, func(c *engine.Config) {
+		c.DataDir = data
+		c.Search.MemoryBudget = 8 << 20 // the encoded result is about 12 MB
+		c.Search.StreamBlock = 1000
+	})
+	ingestN(t, ts, "app", n)
+	c := dial(t, ts.url+"/api/ws/search", "PONG", "parse", "search", "attach")
+	r := c.launch("tag=app", base, base.Add(n*time.Second))
+	ch := r.OutputSearchSubproto
+	c.send(ch, map[string]any{"ID": 17})
+	next := n - 1 // newest first: entry i has {"i":i}
+	sawFile := false
+	for blocks := 0; ; blocks++ {
+		if blocks > 2*n {
+			t.Fatal("no terminator")
+		}
+		var b entriesResp
+		c.recv(ch, &b)
+		if b.ID != 17 || b.Error != "" {
+			t.Fatalf("stream block: %+v", b.baseResp)
+		}
+		if b.Finished {
+			if b.OverLimit || b.EntryCount != 0 || b.EntryRange.First != n {
+				t.Fatalf("terminator: %+v", b.baseResp)
+			}
+			break
+		}
+		if b.EntryRange.First != uint64(n-1-next) {
+			t.Fatalf("block starts at %d after %d entries", b.EntryRange.First, n-1-next)
+		}
+		for _, e := range b.Entries {
+			var d struct{ I int }
+			if err := json.Unmarshal(e.Data, &d); err != nil || d.I != next {
+				t.Fatalf("entry %d: %s (%v), want i=%d", n-1-next, e.Data, err, next)
+			}
+			next--
+		}
+		if !sawFile {
+			files, _ := filepath.Glob(filepath.Join(data, "render", "search-*.render"))
+			sawFile = len(files) == 1
+		}
+	}
+	if next != -1 {
+		t.Fatalf("%d entries missing", next+1)
+	}
+	if b := finishedCount(t, c, ch, n); b.OverLimit || !b.EntryCountValid {
+		t.Fatalf("after the stream: %+v", b)
+	}
+	if !sawFile {
+		t.Error("the results were never in a render store file")
+	}
+}
+
+// TestConcurrentLaunchesStayInBudget launches 20 searches at the same moment from 20 sockets
+// against a budget that holds about five: the budget is a reservation, so the launches that
+// arrive together cannot all see it empty. Every refusal names memory_budget_mb, every accepted
+// search streams to its end, and the most ever reserved stays within the budget.
+func TestConcurrentLaunchesStayInBudget(t *testing.T) {
+	const budget = 24 << 20
+	ts := startServer(t, func(c *engine.Config) {
+		c.Search.MemoryBudget = budget
+		c.Search.SearchReserve = 4 << 20
+	})
+	ingestN(t, ts, "app", 20000)
+	const n = 20
+	clients := make([]*client, n)
+	for i := range clients {
+		clients[i] = dial(t, ts.url+"/api/ws/search", "PONG", "parse", "search", "attach")
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	accepted, refused := 0, 0
+	for _, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := c.trySend("search", map[string]any{"SearchString": "tag=app", "SearchStart": base.Format(time.RFC3339),
+				"SearchEnd": base.Add(6 * time.Hour).Format(time.RFC3339)})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			raw, err := c.tryRecv("search")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			var r launchResp
+			if err := json.Unmarshal(raw, &r); err != nil {
+				t.Error(err)
+				return
+			}
+			if r.Error != "" {
+				if !strings.Contains(r.Error, "memory_budget_mb reached") {
+					t.Errorf("refusal %q does not name memory_budget_mb", r.Error)
+				}
+				mu.Lock()
+				refused++
+				mu.Unlock()
+				return
+			}
+			if err := c.trySend("search", map[string]any{"OK": true, "OutputSearchSubproto": r.OutputSearchSubproto}); err != nil {
+				t.Error(err)
+				return
+			}
+			if err := c.trySend(r.OutputSearchSubproto, map[string]any{"ID": 17}); err != nil {
+				t.Error(err)
+				return
+			}
+			for {
+				raw, err := c.tryRecv(r.OutputSearchSubproto)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				var b baseResp
+				if err := json.Unmarshal(raw, &b); err != nil || b.ID != 17 {
+					t.Errorf("stream block %s: %v", raw, err)
+					return
+				}
+				if b.Finished {
+					break
+				}
+			}
+			mu.Lock()
+			accepted++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if accepted == 0 || refused == 0 || accepted+refused != n {
+		t.Fatalf("%d accepted, %d refused of %d", accepted, refused, n)
+	}
+	body := metricsBody(t, ts)
+	var peak float64
+	for line := range strings.Lines(body) {
+		if v, ok := strings.CutPrefix(line, "sluice_memory_budget_peak_bytes "); ok {
+			peak, _ = strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	if peak <= 0 || peak > budget {
+		t.Fatalf("budget peak %v, want within %d", peak, budget)
+	}
+	t.Logf("%d accepted, %d refused, peak reservation %.1f MiB of %d MiB", accepted, refused, peak/(1<<20), budget>>20)
 }
