@@ -1,6 +1,8 @@
 package wire
 
 import (
+	"bytes"
+	"encoding/json"
 	"strconv"
 
 	"github.com/valyala/fastjson"
@@ -38,9 +40,14 @@ func (e *EnvelopeError) Error() string {
 type EnvelopeParser struct {
 	p    fastjson.Parser
 	data []byte
+	typ  []byte
 }
 
 var envNull = []byte("null")
+
+// replacementChar is U+FFFD, which fastjson also produces for a high surrogate escape followed
+// by an escape that is not a low surrogate, swallowing the second one.
+var replacementChar = []byte("\uFFFD")
 
 // Parse decodes msg into env. env's slices are valid until the next call to Parse. msg is not
 // retained and may be modified after Parse returns.
@@ -62,6 +69,9 @@ func (ep *EnvelopeParser) Parse(msg []byte, env *Envelope) error {
 	if err != nil {
 		return &EnvelopeError{Reason: `"type" is not a string`, Input: truncateInput(msg)}
 	}
+	if bytes.IndexByte(typ, '\\') >= 0 || bytes.Contains(typ, replacementChar) {
+		typ = ep.retype(msg, typ)
+	}
 	env.Type = typ
 	d := foldGet(o, "data")
 	if d == nil {
@@ -71,6 +81,24 @@ func (ep *EnvelopeParser) Parse(msg []byte, env *Envelope) error {
 	ep.data = d.MarshalTo(ep.data[:0])
 	env.Data = ep.data
 	return nil
+}
+
+// retype decodes "type" again with encoding/json when fastjson's unescaped form holds a
+// backslash or U+FFFD. NOTE: fastjson leaves an escape it cannot decode as written (a lone
+// surrogate such as \ud800 stays those six characters) and decodes a high surrogate followed
+// by a non-surrogate escape as one U+FFFD, where encoding/json, like other decoders, gives
+// U+FFFD for the lone surrogate and keeps what follows; and from fastjson's output alone a lone
+// surrogate cannot be told from an escaped backslash followed by "ud800". Channel names never
+// hold either, so this path is rare and may allocate.
+func (ep *EnvelopeParser) retype(msg, typ []byte) []byte {
+	var ref struct {
+		Type *string `json:"type"`
+	}
+	if json.Unmarshal(msg, &ref) != nil || ref.Type == nil {
+		return typ
+	}
+	ep.typ = append(ep.typ[:0], *ref.Type...)
+	return ep.typ
 }
 
 // foldGet returns the value of key in o: the exact-case key if present, else the first key
