@@ -46,19 +46,25 @@ func readWindow(r *http.Request) (window, *Error) {
 		return win, e
 	}
 	if len(strings.TrimSpace(string(body))) > 0 {
-		var tr struct{ StartTS, EndTS time.Time }
+		var tr struct{ StartTS, EndTS json.RawMessage }
 		if err := json.Unmarshal(body, &tr); err != nil {
-			var te *json.UnmarshalTypeError
-			if errors.As(err, &te) {
-				return win, badRequest(te.Field, "expected a time, got JSON "+te.Value)
-			}
 			return win, badRequest("body", "cannot decode the TimeRange body: "+err.Error())
 		}
-		if !tr.StartTS.IsZero() {
-			win.start = tr.StartTS.UnixNano()
-		}
-		if !tr.EndTS.IsZero() {
-			win.end = tr.EndTS.UnixNano()
+		for _, f := range []struct {
+			name string
+			raw  json.RawMessage
+			dst  *int64
+		}{{"StartTS", tr.StartTS, &win.start}, {"EndTS", tr.EndTS, &win.end}} {
+			if len(f.raw) == 0 || string(f.raw) == "null" {
+				continue
+			}
+			var t time.Time
+			if err := json.Unmarshal(f.raw, &t); err != nil {
+				return win, badRequest(f.name, "expected an RFC 3339 time string, got "+truncate(string(f.raw)))
+			}
+			if !t.IsZero() {
+				*f.dst = t.UnixNano()
+			}
 		}
 	}
 	q := r.URL.Query()
