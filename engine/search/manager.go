@@ -440,20 +440,12 @@ func (m *Manager) newResult(s *Search, renderer string, args, names []string, id
 			}
 		},
 		StreamBlock: m.cfg.StreamBlock, MaxPage: m.cfg.MaxPage,
-		Ring: s.Ring, Modules: moduleNames(mods), Explore: m.explore,
+		Ring: s.Ring, Modules: mods, Explore: m.explore,
 		Start: s.RangeStart.UnixNano(), End: s.RangeEnd.UnixNano(),
 		// SetCount is clamped to the bucket cap (PROTOCOL.md §4.5.13); with no cap
 		// (MaxBuckets < 0) the render default bounds the reply.
 		MaxSetCount: max(m.cfg.MaxBuckets, 0),
 	})
-}
-
-func moduleNames(mods []ModuleInfo) []wire.ModuleInfo {
-	out := make([]wire.ModuleInfo, len(mods))
-	for i, m := range mods {
-		out[i] = wire.ModuleInfo{Name: m.Name, Args: m.Args}
-	}
-	return out
 }
 
 // Start acknowledges the search: the consumer count becomes one and the pipeline runs.

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sluicehq/sluice/engine/render"
+	"github.com/sluicehq/sluice/wire"
 )
 
 // ParseError is a query that does not parse. Msg is the protocol's ParseError text (§3.3): it
@@ -33,19 +34,13 @@ type ModuleSpec struct {
 	impl moduleImpl
 }
 
-// ModuleHint describes a module for clients (PROTOCOL.md §3.3 ModuleHint).
-type ModuleHint struct {
-	Name            string
-	ProducedEVs     []string
-	ConsumedEVs     []string
-	ResourcesNeeded []string
-	Condensing      bool
-}
+// ModuleHint describes a module for clients (PROTOCOL.md §3.3 ModuleHint). It is the wire
+// type itself, so the socket writes what Hints returns without converting.
+type ModuleHint = wire.ModuleHint
 
-// ModuleInfo names a pipeline module for the statistics (PROTOCOL.md §5.11 Name and Args).
-type ModuleInfo struct {
-	Name, Args string
-}
+// ModuleInfo names a pipeline module for the statistics (PROTOCOL.md §5.11 Name and Args): the
+// wire type itself, so render stores take StatsModules as it is.
+type ModuleInfo = wire.ModuleInfo
 
 // Query is a parsed query. It is immutable after Parse (except Raw, which callers may set to the
 // text the user typed) and may be Run any number of times, concurrently.

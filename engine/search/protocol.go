@@ -30,7 +30,7 @@ func (m *Manager) ParseReply(req *wire.ParseSearchRequest) wire.ParseSearchRespo
 			resp.RenderModule = q.Renderer
 			resp.TimeZoomDisabled = q.TimeZoomDisabled()
 			resp.Tags = q.TagPatterns
-			resp.ModuleHints = HintsOf(q.Hints())
+			resp.ModuleHints = q.Hints()
 		}
 	}
 	if err != nil {
@@ -68,7 +68,7 @@ func (s *Search) StartReply(req *wire.StartSearchRequest, subproto string) wire.
 		SearchStartRange: s.RangeStart, SearchEndRange: s.RangeEnd, Background: s.IsBackground(),
 		NonTemporal: req.NonTemporal, CollapsingIndex: q.CollapsingIndex, Metadata: req.Metadata,
 		Addendum: req.Addendum, LaunchInfo: li,
-		TimeZoomDisabled: q.TimeZoomDisabled(), Tags: s.Tags, ModuleHints: HintsOf(q.Hints()),
+		TimeZoomDisabled: q.TimeZoomDisabled(), Tags: s.Tags, ModuleHints: q.Hints(),
 		GIDs: req.GIDs, Global: req.Global,
 	}
 }
@@ -78,19 +78,6 @@ func FiltersOf(fs []wire.FilterRequest) []Filter {
 	out := make([]Filter, len(fs))
 	for i, f := range fs {
 		out[i] = Filter{Tag: f.Tag, Module: f.Module, Args: f.Args, Path: f.Path, Name: f.Name, Op: f.Op, Value: f.Value}
-	}
-	return out
-}
-
-// HintsOf converts module hints to their wire form; nil stays nil.
-func HintsOf(hs []ModuleHint) []wire.ModuleHint {
-	if hs == nil {
-		return nil
-	}
-	out := make([]wire.ModuleHint, len(hs))
-	for i, h := range hs {
-		out[i] = wire.ModuleHint{Name: h.Name, ProducedEVs: h.ProducedEVs, ConsumedEVs: h.ConsumedEVs,
-			ResourcesNeeded: h.ResourcesNeeded, Condensing: h.Condensing}
 	}
 	return out
 }
