@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -643,3 +644,21 @@ func TestTimesOnTheCommandLine(t *testing.T) {
 
 // serverConfig is a server configuration that requires token.
 func serverConfig(token string) server.Config { return server.Config{Tokens: []string{token}} }
+
+// TestREADMEQueriesParse: every query in the README's command examples parses.
+func TestREADMEQueriesParse(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`sluice (?:search|stream|background|stats-of) '([^']+)'`)
+	found := re.FindAllStringSubmatch(string(b), -1)
+	if len(found) < 5 {
+		t.Fatalf("only %d example queries found in README.md", len(found))
+	}
+	for _, m := range found {
+		if _, err := search.Parse(m[1]); err != nil {
+			t.Errorf("README query %q does not parse: %v", m[1], err)
+		}
+	}
+}

@@ -281,13 +281,13 @@ func runTags(ctx context.Context, g *globalFlags, args []string) error {
 			fmt.Fprintf(out, "%s,%d\n", t.name, t.count)
 		}
 	default:
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "TAG\tENTRIES\t")
+		nameW, countW := len("TAG"), len("ENTRIES")
 		for _, t := range tags {
-			fmt.Fprintf(tw, "%s\t%s\t\n", t.name, thousands(t.count))
+			nameW, countW = max(nameW, len(t.name)), max(countW, len(thousands(t.count)))
 		}
-		if err := tw.Flush(); err != nil {
-			return err
+		fmt.Fprintf(out, "%-*s  %*s\n", nameW, "TAG", countW, "ENTRIES")
+		for _, t := range tags {
+			fmt.Fprintf(out, "%-*s  %*s\n", nameW, t.name, countW, thousands(t.count))
 		}
 	}
 	return h.verdict(0, false)

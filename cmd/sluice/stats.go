@@ -493,13 +493,15 @@ func (t *statsTable) order() []string {
 	return names
 }
 
-// render writes the table at now.
+// render writes the table at now, in three sections that each fit an 80-column terminal:
+// CPU and memory per host, network and disk per host, then entries stored per indexer and well.
 func (t *statsTable) render(w io.Writer, now time.Time) {
 	fmt.Fprintf(w, "sluice stats  %s  %s\n\n", t.target, now.Format("2006-01-02 15:04:05"))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprint(tw, "HOST\tSTATE\tCPUS\tCPU\tIOWAIT\tLOAD\tMEM\tMEM USED\tNET UP\tNET DOWN\tDISK USED\tDISK READ\tDISK WRITE\tENTRIES\tSTORED\n")
+	hosts := t.order()
 	var notes []string
-	for _, name := range t.order() {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprint(tw, "HOST\tSTATE\tCPUS\tCPU\tIOWAIT\tLOAD\tMEM\tMEM USED\n")
+	for _, name := range hosts {
 		h := t.hosts[name]
 		cells := []string{strings.TrimSpace(name), t.state(h, now)}
 		cpus := h.desc.CPUCount
@@ -507,53 +509,16 @@ func (t *statsTable) render(w io.Writer, now time.Time) {
 			if s.CPUCount > 0 {
 				cpus = s.CPUCount
 			}
-			var used, total, rd, wr uint64
-			for _, d := range s.Disks {
-				used += d.Used
-				total += d.Total
-			}
-			for _, d := range s.IO {
-				rd += d.Read
-				wr += d.Write
-			}
 			mem := s.TotalMemory
 			if mem == 0 {
 				mem = h.desc.TotalMemoryMB << 20
 			}
 			cells = append(cells, statsInt(cpus), statsPct(s.CPUUsage), statsPct(s.Iowait),
-				strconv.FormatFloat(s.LoadAverage.Load1, 'f', 2, 64), statsBytes(mem), statsPct(s.MemoryUsedPercent),
-				statsBytes(s.Net.Up)+"/s", statsBytes(s.Net.Down)+"/s", statsDisk(used, total),
-				statsBytes(rd)+"/s", statsBytes(wr)+"/s")
+				strconv.FormatFloat(s.LoadAverage.Load1, 'f', 2, 64), statsBytes(mem), statsPct(s.MemoryUsedPercent))
 		} else {
-			cells = append(cells, statsInt(cpus), "-", "-", "-", statsBytes(h.desc.TotalMemoryMB<<20), "-", "-", "-", "-", "-", "-")
-		}
-		if x := h.idx; x != nil {
-			var entries, data uint64
-			for _, w := range x.IndexStats {
-				for _, s := range w.Stats {
-					entries += s.Entries
-					data += s.Data
-				}
-			}
-			cells = append(cells, strconv.FormatUint(entries, 10), statsBytes(data))
-		} else {
-			cells = append(cells, "-", "-")
+			cells = append(cells, statsInt(cpus), "-", "-", "-", statsBytes(h.desc.TotalMemoryMB<<20), "-")
 		}
 		fmt.Fprint(tw, strings.Join(cells, "\t")+"\n")
-		if x := h.idx; x != nil {
-			for _, w := range x.IndexStats {
-				var entries, data uint64
-				cold := ""
-				for _, s := range w.Stats {
-					entries += s.Entries
-					data += s.Data
-					if s.Cold {
-						cold = " (+cold)"
-					}
-				}
-				fmt.Fprintf(tw, "  %s%s\twell\t\t\t\t\t\t\t\t\t\t\t\t%d\t%s\n", w.Name, cold, entries, statsBytes(data))
-			}
-		}
 		for _, e := range []string{h.desc.Error, h.sysErr, idxErr(h.idx)} {
 			if e != "" {
 				notes = append(notes, name+": "+e)
@@ -564,6 +529,63 @@ func (t *statsTable) render(w io.Writer, now time.Time) {
 	if len(t.hosts) == 0 {
 		fmt.Fprintln(w, "(no hosts yet: waiting for sysDesc)")
 	}
+
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprint(tw, "HOST\tNET UP\tNET DOWN\tDISK USED\tDISK READ\tDISK WRITE\n")
+	for _, name := range hosts {
+		h := t.hosts[name]
+		cells := []string{strings.TrimSpace(name)}
+		if s := h.sys; s != nil {
+			var used, total, rd, wr uint64
+			for _, d := range s.Disks {
+				used += d.Used
+				total += d.Total
+			}
+			for _, d := range s.IO {
+				rd += d.Read
+				wr += d.Write
+			}
+			cells = append(cells, statsBytes(s.Net.Up)+"/s", statsBytes(s.Net.Down)+"/s", statsDisk(used, total),
+				statsBytes(rd)+"/s", statsBytes(wr)+"/s")
+		} else {
+			cells = append(cells, "-", "-", "-", "-", "-")
+		}
+		fmt.Fprint(tw, strings.Join(cells, "\t")+"\n")
+	}
+	tw.Flush()
+
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprint(tw, "HOST / WELL\tENTRIES\tSTORED\n")
+	for _, name := range hosts {
+		h := t.hosts[name]
+		x := h.idx
+		if x == nil {
+			continue
+		}
+		var entries, data uint64
+		for _, w := range x.IndexStats {
+			for _, s := range w.Stats {
+				entries += s.Entries
+				data += s.Data
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", strings.TrimSpace(name), thousands(entries), statsBytes(data))
+		for _, w := range x.IndexStats {
+			var entries, data uint64
+			cold := ""
+			for _, s := range w.Stats {
+				entries += s.Entries
+				data += s.Data
+				if s.Cold {
+					cold = " (+cold)"
+				}
+			}
+			fmt.Fprintf(tw, "  %s%s\t%s\t%s\n", w.Name, cold, thousands(entries), statsBytes(data))
+		}
+	}
+	tw.Flush()
 	for _, n := range notes {
 		fmt.Fprintln(w, "!", n)
 	}
@@ -592,7 +614,7 @@ func statsDisk(used, total uint64) string {
 	if total == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%s/%s %.0f%%", statsBytes(used), statsBytes(total), float64(used)/float64(total)*100)
+	return fmt.Sprintf("%.0f%% of %s", float64(used)/float64(total)*100, statsBytes(total))
 }
 
 // statsBytes formats n bytes with IEC units: "512B", "1.7KiB", "226.6GiB".

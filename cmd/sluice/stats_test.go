@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 	"github.com/sluicehq/sluice/collect"
@@ -134,8 +135,9 @@ func TestStatsOnce(t *testing.T) {
 		t.Errorf("-once wrote ANSI sequences: %q", got)
 	}
 	lines := strings.Split(got, "\n")
-	find := func(prefix string) []string {
-		for _, l := range lines {
+	// find returns the fields of the first line after skip lines that starts with prefix.
+	find := func(prefix string, skip int) []string {
+		for _, l := range lines[skip:] {
 			if strings.HasPrefix(l, prefix) {
 				return strings.Fields(l)
 			}
@@ -143,20 +145,42 @@ func TestStatsOnce(t *testing.T) {
 		t.Fatalf("no line %q in\n%s", prefix, got)
 		return nil
 	}
-	// HOST STATE CPUS CPU IOWAIT LOAD MEM MEM-USED NET-UP NET-DOWN DISK-USED(3 fields) DISK-READ DISK-WRITE ENTRIES STORED
-	web := find("webserver ")
-	idx := find("127.0.0.1:9404 ")
-	if web[1] != "OK" || web[2] != "2" || web[5] != "0.42" || web[6] != "31.2GiB" || web[7] != "12.5%" ||
-		web[10] != "100.0GiB/400.0GiB" || web[11] != "25%" || web[14] != "-" {
+	section := func(header string) int {
+		for i, l := range lines {
+			if strings.HasPrefix(l, header) {
+				return i
+			}
+		}
+		t.Fatalf("no section %q in\n%s", header, got)
+		return 0
+	}
+	for _, l := range lines {
+		if n := utf8.RuneCountInString(l); n > 80 {
+			t.Errorf("line of %d columns does not fit 80: %q", n, l)
+		}
+	}
+	// HOST STATE CPUS CPU IOWAIT LOAD MEM MEM-USED
+	cpu := section("HOST            STATE")
+	if web := find("webserver ", cpu); web[1] != "OK" || web[2] != "2" || web[5] != "0.42" || web[6] != "31.2GiB" || web[7] != "12.5%" {
 		t.Errorf("webserver row %q", web)
 	}
-	if idx[1] != "OK" || idx[14] != "534559" || idx[15] != "41.0MiB" {
+	if idx := find("127.0.0.1:9404 ", cpu); idx[1] != "OK" {
 		t.Errorf("indexer row %q", idx)
 	}
-	if w := find("  default "); w[1] != "well" || w[2] != "504549" || w[3] != "38.0MiB" {
+	// HOST NET-UP NET-DOWN DISK-USED(3 fields) DISK-READ DISK-WRITE
+	disk := section("HOST            NET UP")
+	if web := find("webserver ", disk); web[3] != "25%" || web[5] != "400.0GiB" {
+		t.Errorf("webserver disk row %q", web)
+	}
+	// HOST / WELL, ENTRIES, STORED
+	wells := section("HOST / WELL")
+	if idx := find("127.0.0.1:9404 ", wells); idx[1] != "534,559" || idx[2] != "41.0MiB" {
+		t.Errorf("indexer row %q", idx)
+	}
+	if w := find("  default ", wells); w[1] != "504,549" || w[2] != "38.0MiB" {
 		t.Errorf("default well row %q", w)
 	}
-	if w := find("  syslog "); w[1] != "(+cold)" || w[3] != "30010" {
+	if w := find("  syslog ", wells); w[1] != "(+cold)" || w[2] != "30,010" {
 		t.Errorf("syslog well row %q", w)
 	}
 
