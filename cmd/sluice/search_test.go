@@ -454,7 +454,7 @@ func TestBackgroundAttachSearches(t *testing.T) {
 		t.Fatalf("background: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 	list := runCLI(t, s.URL, "searches")
-	if !strings.Contains(list, id) || !strings.Contains(list, "tag=app") || !strings.Contains(list, "true") {
+	if !strings.Contains(list, id) || !strings.Contains(list, "tag=app") || !strings.Contains(list, "BACKGROUNDED") {
 		t.Fatalf("searches does not list the background search %s:\n%s", id, list)
 	}
 	if out := runCLI(t, s.URL, "attach", "-o", "raw", id); out != "three\ntwo\none\n" {

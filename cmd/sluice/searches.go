@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/valyala/fastjson"
-
-	"github.com/sluicehq/sluice/engine/search"
 )
 
 const attachUsage = `usage: sluice attach [flags] ID
@@ -128,13 +126,29 @@ func httpDo(ctx context.Context, g *globalFlags, method, path string, v any) err
 
 const searchesUsage = `usage: sluice searches [flags]
 
-Lists the live searches on the server (GET /api/searchctrl), newest first: ID, state, whether
-it is a background search, consumers attached, when it was launched, its range and query.`
+Lists the live searches you may see (GET /api/searchctrl), newest first: ID, state (ACTIVE with
+consumers attached, else DORMANT; BACKGROUNDED, SAVED), progress (pending, running, finished),
+consumers attached, when it was launched, its range and query.`
+
+// searchStatus is one element of GET /api/searchctrl (Gravwell's SearchCtrlStatus, plus
+// sluice's Name and Progress).
+type searchStatus struct {
+	ID                   string
+	State                string
+	Progress             string
+	AttachedClients      int
+	UserQuery            string
+	Name                 string
+	StartRange, EndRange time.Time
+	LaunchInfo           struct {
+		Started time.Time `json:"started"`
+	}
+}
 
 // runSearches lists the live searches.
 func runSearches(ctx context.Context, g *globalFlags, args []string) error {
 	fs := newFlagSet("searches", searchesUsage, g)
-	format := fs.String("o", fmtTable, "output `FORMAT`: table or ndjson")
+	format := fs.String("o", fmtTable, "output `FORMAT`: table or ndjson (the server's objects)")
 	zone := fs.String("timezone", "Local", "`ZONE` for times shown: Local, UTC or an IANA name")
 	if _, err := parseArgs(fs, args, 0, "no"); err != nil {
 		return err
@@ -146,35 +160,40 @@ func runSearches(ctx context.Context, g *globalFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	var list []search.Summary
-	if err := httpDo(ctx, g, http.MethodGet, "/api/searchctrl", &list); err != nil {
+	var raw []json.RawMessage
+	if err := httpDo(ctx, g, http.MethodGet, "/api/searchctrl", &raw); err != nil {
 		return err
 	}
-	sort.SliceStable(list, func(i, j int) bool { return list[i].Launched.After(list[j].Launched) })
 	out := g.stdout()
 	if *format == fmtNDJSON {
-		enc := json.NewEncoder(out)
-		for _, s := range list {
-			if err := enc.Encode(s); err != nil {
+		for _, r := range raw {
+			if _, err := fmt.Fprintf(out, "%s\n", r); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
+	list := make([]searchStatus, len(raw))
+	for i, r := range raw {
+		if err := json.Unmarshal(r, &list[i]); err != nil {
+			return fmt.Errorf("GET /api/searchctrl: an element is not a search status: %w", err)
+		}
+	}
+	sort.SliceStable(list, func(i, j int) bool { return list[i].LaunchInfo.Started.After(list[j].LaunchInfo.Started) })
 	if len(list) == 0 {
 		fmt.Fprintln(g.stderr(), "no live searches")
 		return nil
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATE\tBACKGROUND\tCONSUMERS\tLAUNCHED\tRANGE\tQUERY")
+	fmt.Fprintln(tw, "ID\tSTATE\tPROGRESS\tCONSUMERS\tLAUNCHED\tRANGE\tQUERY")
 	const layout = "2006-01-02 15:04:05"
 	for _, s := range list {
 		q := string(appendTerminalSafe(nil, s.UserQuery))
 		if s.Name != "" {
 			q = string(appendTerminalSafe(nil, s.Name)) + ": " + q
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%v\t%d\t%s\t%s → %s\t%s\n", s.ID, s.State, s.Background, s.Consumers,
-			s.Launched.In(loc).Format(layout), s.StartRange.In(loc).Format(layout), s.EndRange.In(loc).Format(layout), q)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s → %s\t%s\n", s.ID, s.State, s.Progress, s.AttachedClients,
+			s.LaunchInfo.Started.In(loc).Format(layout), s.StartRange.In(loc).Format(layout), s.EndRange.In(loc).Format(layout), q)
 	}
 	return tw.Flush()
 }
