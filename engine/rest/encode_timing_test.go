@@ -37,4 +37,3 @@ func BenchmarkEncodeEntry(b *testing.B) {
 }
 
 var sink []byte
-
