@@ -1,13 +1,17 @@
 package engine_test
 
 import (
+	"bytes"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,10 +31,16 @@ const (
 
 var dmgBase = time.Date(2024, 5, 1, 9, 0, 0, 0, time.UTC)
 
-// startAt starts a real server on an existing data directory; stop closes it.
+// startAt starts a real server on an existing data directory; stop closes it and fails the
+// test if Close fails.
 func startAt(t *testing.T, dir string) (ts *testServer, stop func()) {
 	t.Helper()
-	cfg := engine.Config{DataDir: dir}
+	return startAtLog(t, dir, nil)
+}
+
+func startAtLog(t *testing.T, dir string, log *slog.Logger) (ts *testServer, stop func()) {
+	t.Helper()
+	cfg := engine.Config{DataDir: dir, Logger: log}
 	cfg.Store.BlockSize = 16 << 10
 	cfg.Store.Compression = store.CompressionNone
 	cfg.Search.Grace = 100 * time.Millisecond
@@ -205,4 +215,105 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// lockedBuf is a goroutine-safe log sink.
+type lockedBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestE2EClientMistakes: bad input is a 4xx naming the field, never a 500 or an ERROR line.
+func TestE2EClientMistakes(t *testing.T) {
+	var log lockedBuf
+	ts, _ := startAtLog(t, t.TempDir(), slog.New(slog.NewTextHandler(&log, nil)))
+	json := http.Header{"Content-Type": {"application/json"}}
+	for _, c := range []struct {
+		query, body string
+		hdr         http.Header
+		want        []string
+	}{
+		{"?tag=x&src=fe80::1%25eth0", "a line\n", nil, []string{`query parameter \"src\"`, "IPv6 zone"}},
+		{"?tag=x", `[{"Text":"a","SRC":"fe80::1%eth0"}]`, json, []string{"entry 0", `field \"SRC\"`, "IPv6 zone"}},
+		{"?tag=x", `[{"Text":"a"},{"Text":"b","TS":"1960-01-01T00:00:00Z"}]`, json, []string{"entry 1", `field \"TS\"`, "1970"}},
+		{"?tag=x", `[{"Text":"a","TS":-5}]`, json, []string{"entry 0", `field \"TS\"`}},
+		{"?tag=bad/tag", "a line\n", nil, []string{`query parameter \"tag\"`}},
+	} {
+		code, body := httpDo(t, "POST", ts.srv.URL+"/api/ingest"+c.query, c.hdr, strings.NewReader(c.body))
+		if code/100 != 4 {
+			t.Errorf("%s %s: status %d (%s), want 4xx", c.query, c.body, code, body)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(string(body), w) {
+				t.Errorf("%s %s: reply %s does not contain %s", c.query, c.body, body, w)
+			}
+		}
+	}
+	if strings.Contains(log.String(), "level=ERROR") {
+		t.Fatalf("client mistakes logged at ERROR:\n%s", log.String())
+	}
+}
+
+// TestE2EFullDisk runs a real server on a 2 MiB tmpfs (needs root or CAP_SYS_ADMIN; skipped
+// otherwise): ingest until the disk is full; the refused request gets 507 without server
+// paths, every acknowledged entry survives, shutdown on the full disk succeeds and says what it
+// could not write, and a restart on the still-full disk finds every acknowledged entry.
+func TestE2EFullDisk(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "mnt")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a small tmpfs for a real full disk (%v: %s)", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+	var log lockedBuf
+	ts, stop := startAtLog(t, dir, slog.New(slog.NewTextHandler(&log, nil)))
+	acked := 0
+	full := false
+	for r := 0; r < 200 && !full; r++ {
+		var b strings.Builder
+		for i := range 100 {
+			fmt.Fprintf(&b, "%s request %d line %d %0180d\n", dmgBase.Add(time.Duration(r*100+i)*time.Millisecond).Format(time.RFC3339Nano), r, i, i)
+		}
+		code, body := httpDo(t, "POST", ts.srv.URL+"/api/ingest?tag=dmg", nil, strings.NewReader(b.String()))
+		switch code {
+		case http.StatusOK:
+			acked += 100
+		case http.StatusInsufficientStorage:
+			full = true
+			if strings.Contains(string(body), dir) || strings.Contains(string(body), "/") || !strings.Contains(string(body), "disk is full") {
+				t.Fatalf("507 reply %s: want the reason without server paths", body)
+			}
+		default:
+			t.Fatalf("ingest: %d %s", code, body)
+		}
+	}
+	if !full || acked == 0 {
+		t.Fatalf("disk never filled (%d acked)", acked)
+	}
+	if n, _ := searchCount(t, ts, "tag=dmg"); int(n) != acked {
+		t.Fatalf("search before shutdown: %d entries, %d acknowledged", n, acked)
+	}
+	stop() // fails the test if Close fails
+	t.Logf("acknowledged %d entries before the disk filled; shutdown log:\n%s", acked, grepLines(log.String(), "close"))
+	ts, stop = startAt(t, dir)
+	// The search's own render store cannot grow on the full disk either: it says so, without
+	// server paths, and the count is still every acknowledged entry.
+	if n, warn := searchCount(t, ts, "tag=dmg"); int(n) != acked || strings.Contains(warn, "/") {
+		t.Fatalf("after restart on the full disk: %d entries (warning %q), %d acknowledged", n, warn, acked)
+	}
+	stop()
 }

@@ -178,7 +178,7 @@ func New(cfg Config) (*Engine, error) {
 		if ic.Logger == nil {
 			ic.Logger = cfg.Logger
 		}
-		e.mux.Handle("/api/ingest", e.throttleIngest(ingest.NewHandler(e.store, ic), ingestThrottle))
+		e.mux.Handle("/api/ingest", e.throttleIngest(ingest.NewHandler(ingestSink{e.store}, ic), ingestThrottle))
 	}
 	e.rest = e.newREST(ingestThrottle) // the REST API of Gravwell's clients (engine/rest, searchctrl.go)
 	e.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
@@ -303,4 +303,16 @@ func (e *Engine) closeStore() error {
 		return nil
 	}
 	return e.store.Close()
+}
+
+// ingestSink is the store as the HTTP ingest handler's sink: a store that is closed or has
+// disabled ingest after a failed write answers ingest.ErrUnavailable (503), not a 500.
+type ingestSink struct{ *store.Store }
+
+func (s ingestSink) Ingest(entries []wire.Entry) error {
+	err := s.Store.Ingest(entries)
+	if errors.Is(err, store.ErrClosed) || errors.Is(err, store.ErrFailed) {
+		return fmt.Errorf("%w: %w", ingest.ErrUnavailable, err)
+	}
+	return err
 }

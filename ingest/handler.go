@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/sluicehq/sluice/wire"
@@ -61,6 +62,13 @@ type handler struct {
 //	405 {"Error":"..."} (not POST; Allow: POST)
 //	413 {"Error":"..."} (over MaxBodySize or MaxEntries)
 //	500 {"Error":"..."} (the sink failed; nothing of the request is stored)
+//	503 {"Error":"..."} (the sink is closed or disabled: errors matching ErrUnavailable)
+//	507 {"Error":"..."} (the server's disk is full: ENOSPC or EDQUOT)
+//
+// 4xx replies name the line, entry and field at fault, including entries the sink refuses
+// for what they hold (errors with EntryIndex and a non-empty EntryField, as
+// store.EntryError). 5xx replies never carry the server's paths: the full error goes to the
+// log at ERROR, the reply says what happened.
 //
 // Authentication is not the handler's business: wrap it.
 func NewHandler(sink Sink, cfg HandlerConfig) http.Handler {
@@ -92,10 +100,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n, err := h.serve(r)
 	if err != nil {
 		status := statusOf(err)
-		if status == http.StatusInternalServerError {
-			h.cfg.Logger.Error("ingest: cannot store entries", "remote", r.RemoteAddr, "err", err)
+		msg := strings.TrimPrefix(err.Error(), "ingest: ")
+		if status >= 500 {
+			// Server faults are logged in full; the reply says what happened without the
+			// server's paths or internals.
+			h.cfg.Logger.Error("ingest: cannot store entries", "remote", r.RemoteAddr, "status", status, "err", err)
+			msg = serverFaultMsg(status)
 		}
-		replyError(w, status, strings.TrimPrefix(err.Error(), "ingest: "))
+		replyError(w, status, msg)
 		return
 	}
 	b := make([]byte, 0, 32)
@@ -115,9 +127,12 @@ func (h *handler) serve(r *http.Request) (int, error) {
 		if err != nil {
 			return 0, &InputError{Index: -1, Msg: "query parameter \"src\": cannot parse " + quoteTrunc([]byte(s)) + " as an IP address"}
 		}
+		if a.Zone() != "" {
+			return 0, &InputError{Index: -1, Msg: "query parameter \"src\": " + zoneMsg([]byte(s))}
+		}
 		src = a.Unmap()
 	} else if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
-		src = ap.Addr().Unmap()
+		src = ap.Addr().WithZone("").Unmap() // a link-local client's zone is local to this host
 	}
 	isJSON := false
 	if ct := r.Header.Get("Content-Type"); ct != "" {
@@ -152,9 +167,34 @@ func (h *handler) serve(r *http.Request) (int, error) {
 		return 0, nil
 	}
 	if err := h.sink.Ingest(entries); err != nil {
+		var ee entryRejection
+		if errors.As(err, &ee) && ee.EntryField() != "" {
+			// the sink refused what an entry holds: the client's mistake, reported as such
+			msg := err.Error()
+			if i := strings.Index(msg, ": "); i >= 0 {
+				msg = msg[i+2:]
+			}
+			if i := strings.Index(msg, ": "); i >= 0 && strings.HasPrefix(msg, "entry ") {
+				msg = msg[i+2:]
+			}
+			return 0, &InputError{Index: ee.EntryIndex(), Field: ee.EntryField(), Msg: msg}
+		}
 		return 0, err
 	}
 	return len(entries), nil
+}
+
+// entryRejection is implemented by sink errors that refuse one entry for what it holds
+// (store.EntryError): EntryField names the entry's field at fault, or is "" when the fault
+// is not the client's.
+type entryRejection interface {
+	EntryIndex() int
+	EntryField() string
+}
+
+// zoneMsg explains why an address with an IPv6 zone (fe80::1%eth0) is refused.
+func zoneMsg(addr []byte) string {
+	return quoteTrunc(addr) + " has an IPv6 zone; a zone names an interface of one host and cannot be stored (give the address without %zone)"
 }
 
 // parseLines splits a newline-delimited body into entries, then resolves the tag.
@@ -227,8 +267,28 @@ func statusOf(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.As(err, &inErr), errors.As(err, &bigErr):
 		return http.StatusBadRequest
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return http.StatusInsufficientStorage
+	case errors.Is(err, ErrUnavailable):
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
+}
+
+// ErrUnavailable is wrapped (or matched through errors.Is) by sink errors that mean the sink
+// is not taking entries right now (closed, or disabled after a failed write): 503.
+var ErrUnavailable = errors.New("ingest: sink unavailable")
+
+// serverFaultMsg is the reply text for a server fault: what happened and that nothing of the
+// request was stored, never the server's paths (those are in its log).
+func serverFaultMsg(status int) string {
+	switch status {
+	case http.StatusInsufficientStorage:
+		return "the server's disk is full; nothing of this request was stored"
+	case http.StatusServiceUnavailable:
+		return "the store is not accepting entries (shutting down, or disabled after a write error; see the server log); nothing of this request was stored"
+	}
+	return "the server could not store the entries (see the server log); nothing of this request was stored"
 }
 
 func replyError(w http.ResponseWriter, status int, msg string) {

@@ -3,11 +3,15 @@ package ingest
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -165,10 +169,31 @@ func TestHandlerErrors(t *testing.T) {
 		t.Fatalf("GET: %d %q %s", resp.StatusCode, resp.Header.Get("Allow"), b)
 	}
 
-	// The sink fails: 500 with its message, nothing stored.
-	s.failIngest = errors.New("store: disk full")
-	f("?tag=t", "", "a\nb\n", false, 500, "store: disk full")
+	// The sink fails: 500 saying so without the sink's message (it may hold server paths),
+	// nothing stored.
+	s.failIngest = errors.New("store: cannot write /srv/data/wells/default/x.shard: input/output error")
+	f("?tag=t", "", "a\nb\n", false, 500, "the server could not store the entries (see the server log); nothing of this request was stored")
 	if entries, _ := s.snapshot(); len(entries) != 0 || s.calls != 1 {
 		t.Fatalf("failed request stored %d entries in %d calls", len(entries), s.calls)
 	}
+	// A full disk is 507, an unavailable sink 503; neither names a path.
+	s.failIngest = &os.PathError{Op: "write", Path: "/srv/data/wells/default/x.shard", Err: syscall.ENOSPC}
+	f("?tag=t", "", "a\n", false, 507, "the server's disk is full; nothing of this request was stored")
+	s.failIngest = fmt.Errorf("%w: store: closed", ErrUnavailable)
+	f("?tag=t", "", "a\n", false, 503, "the store is not accepting entries (shutting down, or disabled after a write error; see the server log); nothing of this request was stored")
+	// An entry the sink refuses for what it holds is the client's mistake: 400 naming it.
+	s.failIngest = &rejected{index: 1, field: "TS"}
+	f("?tag=t", "", "a\nb\n", false, 400, `entry 1: field "TS": timestamp -5 outside 1970-01-01..2262-01-01`)
 }
+
+// rejected is a sink error refusing one entry, shaped like store.EntryError.
+type rejected struct {
+	index int
+	field string
+}
+
+func (e *rejected) Error() string {
+	return "store: entry " + strconv.Itoa(e.index) + ": timestamp -5 outside 1970-01-01..2262-01-01"
+}
+func (e *rejected) EntryIndex() int    { return e.index }
+func (e *rejected) EntryField() string { return e.field }

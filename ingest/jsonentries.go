@@ -303,6 +303,10 @@ func (d *jsonDecoder) parseSRC(v *fastjson.Value) {
 		d.fail("SRC", "cannot parse "+quoteTrunc(b)+" as an IP address", nil)
 		return
 	}
+	if a.Zone() != "" {
+		d.fail("SRC", zoneMsg(b), nil)
+		return
+	}
 	d.entSRC = a.Unmap()
 }
 

@@ -2,10 +2,12 @@ package render
 
 import (
 	"errors"
+	"io/fs"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -391,9 +393,22 @@ func (r *Result) stopped() {
 		return
 	default:
 		field, limit = "disk", 0
-		msg = err.Error()
+		msg = clientDiskError(err)
 	}
 	r.setOver(field, limit, msg)
+}
+
+// clientDiskError describes a render-store file error for a search Warning, which clients
+// see: the reason without the server's paths.
+func clientDiskError(err error) string {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return "render store: the server's disk is full"
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return "render store: cannot " + pe.Op + " its file: " + pe.Err.Error()
+	}
+	return "render store: cannot write its file"
 }
 
 // setOver marks the result over a limit with the Warning msg and calls Spec.OnLimit.

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/sluicehq/sluice/wire"
@@ -414,4 +415,31 @@ func TestVerifyAcceleratorMismatch(t *testing.T) {
 	if rep, err := Verify(VerifyOptions{Dir: dir}); err != nil || len(rep.Findings) != 0 {
 		t.Fatalf("after Open rebuilt the accelerators: %+v, %v", rep, err)
 	}
+}
+
+// TestCloseOnFullDisk: index files that cannot be written at Close (ENOSPC) are logged by
+// name and skipped; Close succeeds, and the next Open finds every entry.
+func TestCloseOnFullDisk(t *testing.T) {
+	dir := t.TempDir()
+	var log syncBuf
+	s := openT(t, Config{Dir: dir, Logger: slogTo(&log)})
+	id := tagIDs(t, s, "a")[0]
+	es := newLineGen(3).entries(500, 1e18, 1000, []uint16{id})
+	if err := s.Ingest(es); err != nil {
+		t.Fatal(err)
+	}
+	s.hooks.Store(&fileHooks{writeAt: defaultHooks.writeAt, sync: defaultHooks.sync, truncate: defaultHooks.truncate,
+		writeFile: func(string, []byte) error { return &os.PathError{Op: "write", Path: "x", Err: syscall.ENOSPC} }})
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close on a full disk: %v", err)
+	}
+	if !strings.Contains(log.String(), "could not write a shard index") || !strings.Contains(log.String(), ".shard.idx") {
+		t.Fatalf("log does not name the index it could not write:\n%s", log.String())
+	}
+	s = openT(t, Config{Dir: dir})
+	want := make([]rec, len(es))
+	for i := range es {
+		want[i] = recOf(&es[i])
+	}
+	sameSet(t, "after a full-disk close", scanAll(t, s, ScanQuery{Tags: []uint16{id}, End: math.MaxInt64}), want)
 }

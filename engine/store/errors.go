@@ -24,10 +24,19 @@ var (
 
 // EntryError rejects an Ingest call because of one entry. Nothing of the call is stored.
 type EntryError struct {
-	Index  int    // index of the offending entry in the Ingest slice
+	Index int // index of the offending entry in the Ingest slice
+	// Field names the wire.Entry field at fault when the entry itself is bad input ("TS",
+	// "SRC", "Data"); "" when the caller, not its input, is at fault (an unknown tag ID).
+	Field  string
 	Reason string // what is wrong with it
 	Err    error  // the underlying error, e.g. a *LimitError; may be nil
 }
+
+// EntryIndex returns Index (for callers that map errors without importing this package).
+func (e *EntryError) EntryIndex() int { return e.Index }
+
+// EntryField returns Field.
+func (e *EntryError) EntryField() string { return e.Field }
 
 // Error returns "store: entry N: reason".
 func (e *EntryError) Error() string {

@@ -72,13 +72,13 @@ func (s *Store) Ingest(entries []wire.Entry) error {
 		}
 		if len(e.Data) > s.cfg.MaxEntrySize {
 			le := &LimitError{Field: "MaxEntrySize", Limit: int64(s.cfg.MaxEntrySize), Value: int64(len(e.Data))}
-			return &EntryError{Index: i, Reason: "data of " + strconv.Itoa(len(e.Data)) + " bytes exceeds MaxEntrySize " + strconv.Itoa(s.cfg.MaxEntrySize), Err: le}
+			return &EntryError{Index: i, Field: "Data", Reason: "data of " + strconv.Itoa(len(e.Data)) + " bytes exceeds MaxEntrySize " + strconv.Itoa(s.cfg.MaxEntrySize), Err: le}
 		}
 		if e.TS < MinTimestamp || e.TS >= MaxTimestamp {
-			return &EntryError{Index: i, Reason: "timestamp " + strconv.FormatInt(e.TS, 10) + " outside 1970-01-01..2262-01-01"}
+			return &EntryError{Index: i, Field: "TS", Reason: "timestamp " + strconv.FormatInt(e.TS, 10) + " outside 1970-01-01..2262-01-01"}
 		}
 		if e.SRC.Zone() != "" {
-			return &EntryError{Index: i, Reason: "source address has an IPv6 zone"}
+			return &EntryError{Index: i, Field: "SRC", Reason: "source address has an IPv6 zone"}
 		}
 	}
 	st := ingestPool.Get().(*ingestState)
