@@ -19,6 +19,8 @@ func TestConsoleSearch(t *testing.T) {
 	e := startConsole(t)
 	e.open("/")
 	e.waitJS("the search socket", `document.querySelector('#pill-search').dataset.state === 'open'`, 10*time.Second)
+	e.waitJS("the examples", `document.querySelectorAll('#hint .example').length >= 4`, 2*time.Second)
+	e.shot("search-start")
 	e.setRange("24h")
 
 	const q = "tag=syslog syslog Appname Hostname"
@@ -131,6 +133,7 @@ func TestConsoleSearch(t *testing.T) {
 	// Narrow window: the entry list still reads.
 	e.runQuery(q)
 	e.do(chromedp.EmulateViewport(390, 844))
+	time.Sleep(300 * time.Millisecond) // the charts redraw for the new width
 	e.shot("search-narrow")
 	e.do(chromedp.EmulateViewport(1280, 800))
 	e.checkNoErrors()

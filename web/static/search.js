@@ -83,8 +83,8 @@ export class SearchConsole {
   // ---------- page structure ----------
 
   build() {
-    const q = this.q = h('textarea', {id: 'query', rows: 1, spellcheck: 'false', autocomplete: 'off', 'aria-label': 'query',
-      placeholder: 'tag=syslog syslog Appname | count by Appname | table        (Enter runs, Shift+Enter adds a line, Esc cancels)'});
+    const q = this.q = h('textarea', {id: 'query', rows: 1, spellcheck: 'false', autocomplete: 'off', autofocus: true, 'aria-label': 'query',
+      placeholder: 'Type a query, e.g. tag=syslog syslog Appname | count by Appname | table'});
     q.addEventListener('input', () => {
       this.autosize();
       this.parseSoon();
@@ -125,9 +125,15 @@ export class SearchConsole {
       this.launch();
     }}, h('div', {class: 'query-row'}, q, this.launchBtn, this.cancelBtn), h('div', {class: 'range-row'}, h('label', {class: 'muted small', for: 'range'}, 'Time range'), this.range, this.absBox, h('span', {class: 'muted small', id: 'range-desc'})));
     replace(this.root, h('div', {class: 'panel query-panel'}, form, this.parseStatus, this.launchError), this.resultsEl,
-      h('p', {class: 'hint muted small', id: 'hint'}, 'Try ', this.example('tag=syslog syslog Appname | count by Appname | table'), ', ',
-        this.example('tag=weblog json status | count by status | chart count by status'), ', ',
-        this.example('tag=weblog json bytes | mean bytes | gauge mean'), ' or ', this.example('tag=syslog grep sshd'), '.'));
+      h('section', {class: 'welcome', id: 'hint'},
+        h('h2', {}, 'Start with an example'),
+        h('div', {class: 'examples'},
+          this.example('Syslog programs', 'count by program, as a sortable table', 'tag=syslog syslog Appname | count by Appname | table'),
+          this.example('HTTP status over time', 'a line or bar chart of counts per status', 'tag=weblog json status | count by status | chart count by status'),
+          this.example('Mean response size', 'a gauge', 'tag=weblog json bytes | mean bytes | gauge mean'),
+          this.example('sshd log lines', 'raw entries with their extracted values', 'tag=syslog syslog Appname==sshd Hostname')),
+        h('p', {class: 'muted small keys'}, h('kbd', {}, 'Enter'), ' runs the query · ', h('kbd', {}, 'Shift'), '+', h('kbd', {}, 'Enter'), ' adds a line · ',
+          h('kbd', {}, 'Esc'), ' cancels · ', h('kbd', {}, '/'), ' jumps to the query box · drag across the overview to zoom')));
     document.addEventListener('keydown', ev => {
       if (ev.key === 'Escape' && this.launching) {
         ev.preventDefault();
@@ -148,13 +154,13 @@ export class SearchConsole {
     }, 150));
   }
 
-  example(text) {
-    return h('button', {type: 'button', class: 'link example', onclick: () => {
+  example(title, what, text) {
+    return h('button', {type: 'button', class: 'example', title: 'run ' + text, onclick: () => {
       this.q.value = text;
       this.autosize();
       this.parseSoon();
       this.launch();
-    }}, text);
+    }}, h('span', {class: 'example-title'}, title), h('span', {class: 'example-what muted small'}, what), h('code', {}, text));
   }
 
   autosize() {
