@@ -165,9 +165,11 @@ func eval[T any](e *consoleEnv, expr string) T {
 	return v
 }
 
-// waitJS waits until the expression is true.
+// waitJS waits until the expression is true. The timeout is at least 10 s: CI machines are
+// shared, and a wait only costs time when something is wrong.
 func (e *consoleEnv) waitJS(what, expr string, timeout time.Duration) {
 	e.t.Helper()
+	timeout = max(timeout, 10*time.Second)
 	deadline := time.Now().Add(timeout)
 	for {
 		ctx, cancel := context.WithTimeout(e.ctx, 5*time.Second)

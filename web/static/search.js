@@ -3,7 +3,7 @@
 // histogram with drag-to-zoom (REQ_TS_RANGE), paged results in the renderer's own form,
 // metadata and module statistics, downloads, background and delete, and attach.
 
-import {h, replace, num, dec, localTime, utc, tzName, timeEl, goDuration, duration, debounce, sleep} from './dom.js';
+import {h, replace, num, dec, bytes, localTime, utc, tzName, timeEl, goDuration, duration, debounce, sleep} from './dom.js';
 import {RoutingSocket, Replies, RESP_ERROR, api, authHeaders} from './socket.js';
 import {histogram} from './charts.js';
 import {entryList, table, sortRows, chartView, gauges, metadataPanel, moduleStats} from './render.js';
@@ -937,19 +937,27 @@ export class SearchConsole {
     }
     list = Array.isArray(list) ? list : (list && (list.Searches || list.searches)) || [];
     const rows = list.map(s => {
-      const id = s.ID || s.SearchID || s.Id;
+      // GET /api/searchctrl answers in Gravwell's shape (State "ACTIVE/BACKGROUNDED",
+      // AttachedClients, Progress, LaunchInfo.started); older servers in sluice's first one
+      // (State, Background, Consumers, Launched). Both are read.
+      const id = s.ID;
+      const consumers = s.AttachedClients ?? s.Consumers ?? 0;
+      const background = s.Background ?? /BACKGROUNDED/.test(s.State || '');
+      const progress = s.Progress ?? s.State ?? '';
+      const launched = s.Launched || (s.LaunchInfo && s.LaunchInfo.started);
       return h('tr', {dataset: {id}},
         h('td', {class: 'mono'}, id),
         h('td', {class: 'query-cell', title: s.UserQuery}, s.UserQuery),
-        h('td', {}, h('span', {class: 'badge ' + (s.State === 'running' ? 'run' : 'ok')}, s.State || '?'), s.Background ? h('span', {class: 'badge wait'}, 'background') : null),
-        h('td', {class: 'num'}, num(s.Consumers)),
-        h('td', {}, s.Launched ? timeEl(new Date(s.Launched)) : '–'),
+        h('td', {}, h('span', {class: 'badge ' + (progress === 'running' ? 'run' : 'ok')}, progress || '?'), background ? h('span', {class: 'badge wait'}, 'background') : null),
+        h('td', {class: 'num'}, num(consumers)),
+        h('td', {class: 'num'}, s.StoredData !== undefined ? bytes(s.StoredData) : '–'),
+        h('td', {}, launched && !launched.startsWith('0001') ? timeEl(new Date(launched)) : '–'),
         h('td', {class: 'small'}, s.StartRange ? [timeEl(new Date(s.StartRange)), ' → ', timeEl(new Date(s.EndRange))] : '–'),
         h('td', {class: 'actions'},
           h('button', {type: 'button', class: 'small-btn', title: 'open this search here', onclick: async () => {
             if (await this.attach(id)) this.onAttached && this.onAttached();
           }}, 'Attach'),
-          !s.Background ? h('button', {type: 'button', class: 'small-btn', onclick: () => this.background(id)}, 'Background') : null,
+          !background ? h('button', {type: 'button', class: 'small-btn', title: 'keep it on the server without consumers', onclick: () => this.background(id)}, 'Background') : null,
           h('button', {type: 'button', class: 'small-btn danger', onclick: () => this.deleteSearch(id)}, 'Delete')));
     });
     replace(root,
@@ -957,7 +965,7 @@ export class SearchConsole {
         h('button', {type: 'button', class: 'small-btn', onclick: () => this.refreshList()}, 'Refresh')),
       err,
       h('div', {class: 'panel'}, rows.length ? h('div', {class: 'table-wrap'}, h('table', {class: 'grid-table live-list'},
-        h('thead', {}, h('tr', {}, ['ID', 'Query', 'State', 'Consumers', 'Launched', 'Range', ''].map(c => h('th', {}, c)))),
+        h('thead', {}, h('tr', {}, ['ID', 'Query', 'State', 'Consumers', 'Stored', 'Launched', 'Range', ''].map(c => h('th', {}, c)))),
         h('tbody', {}, rows))) : h('p', {class: 'empty'}, 'No live searches. Searches live while a console shows them, and background searches until deleted.')));
   }
 }
