@@ -510,6 +510,10 @@ export class SearchConsole {
     let delay = 250;
     for (;;) {
       if (this.cur !== cur || cur.closed) return;
+      // Replies answered before the search finished may hold partial results even when a
+      // later reply of the same round says Finished: the round that stops the polling is one
+      // that began after Finished was seen.
+      const final = cur.finished;
       try {
         await this.refresh(cur);
       } catch (err) {
@@ -517,11 +521,12 @@ export class SearchConsole {
         this.setResultError(err.message);
       }
       if (this.cur !== cur || cur.closed) return;
-      if (cur.finished) {
+      if (final) {
         cur.done = true;
         this.renderProgress();
         return;
       }
+      if (cur.finished) continue; // the final round, at once
       await sleep(delay);
       delay = Math.min(2000, delay + 250);
     }
@@ -690,7 +695,7 @@ export class SearchConsole {
     let state, cls;
     if (cur.cancelled) [state, cls] = ['Cancelled', 'wait'];
     else if (info.Error) [state, cls] = ['Failed', 'bad'];
-    else if (cur.finished) [state, cls] = ['Finished', 'ok'];
+    else if (cur.finished && cur.done) [state, cls] = ['Finished', 'ok']; // after the final round (poll)
     else if (cur.channelLost) [state, cls] = ['Disconnected', 'bad'];
     else [state, cls] = ['Running', 'run'];
     let frac = cur.finished ? 1 : 0;
@@ -710,7 +715,7 @@ export class SearchConsole {
       info.Duration ? h('span', {class: 'muted small', title: 'run time'}, duration(goDuration(info.Duration) * 1e6)) : null,
       h('span', {class: 'muted small'}, `${cur.renderer} · search ${cur.id}${cur.attached ? ' (attached)' : ''}`),
       h('span', {class: 'actions-bar'},
-        formats.length ? h('span', {class: 'downloads', id: 'downloads'}, h('span', {class: 'muted small'}, 'Download'),
+        formats.length ? h('span', {class: 'downloads', id: 'downloads'}, h('span', {class: 'muted small', title: cur.zoom ? 'downloads hold the zoom window' : 'downloads hold the whole search'}, cur.zoom ? 'Download window' : 'Download'),
           formats.map(f => h('button', {type: 'button', class: 'small-btn', dataset: {format: f}, title: `download the results as ${f}`, onclick: () => this.download(f)}, f))) : null,
         !cur.closed && !info.Background ? h('button', {type: 'button', class: 'small-btn', id: 'background-btn', title: 'keep this search on the server after you leave', onclick: () => this.background(cur.id)}, 'Background') : null,
         info.Background ? h('span', {class: 'badge wait'}, 'background') : null,
@@ -855,7 +860,8 @@ export class SearchConsole {
 
   async download(format) {
     const cur = this.cur;
-    const url = `/api/searchctrl/${encodeURIComponent(cur.id)}/download/${encodeURIComponent(format)}`;
+    let url = `/api/searchctrl/${encodeURIComponent(cur.id)}/download/${encodeURIComponent(format)}`;
+    if (cur.zoom && !cur.timeZoomDisabled) url += `?start=${encodeURIComponent(iso(cur.zoom[0]))}&end=${encodeURIComponent(iso(cur.zoom[1]))}`; // the zoom window
     try {
       const resp = await fetch(url, {headers: authHeaders()});
       if (!resp.ok) {
