@@ -39,6 +39,7 @@ func runFollow(ctx context.Context, g *globalFlags, query string, start time.Tim
 	}
 	end := time.Now()
 	var worst *incompleteError
+	said := map[string]bool{}
 	for round := 0; ; round++ {
 		h, err := c.launch(query, start, end, false)
 		if err != nil {
@@ -67,7 +68,10 @@ func runFollow(ctx context.Context, g *globalFlags, query string, start time.Tim
 		if err == nil {
 			if perr := h.verdict(0, false); perr != nil {
 				if ie, ok := perr.(*incompleteError); ok {
-					fmt.Fprintln(g.stderr(), "sluice:", ie.Error())
+					if msg := ie.Error(); !said[msg] { // each problem once, not every round
+						said[msg] = true
+						fmt.Fprintln(g.stderr(), "sluice:", msg)
+					}
 					if worst == nil || ie.code == exitFailed {
 						worst = ie
 					}

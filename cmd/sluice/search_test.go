@@ -17,6 +17,7 @@ import (
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/engine/search"
 	"github.com/sluicehq/sluice/engine/server"
+	"github.com/sluicehq/sluice/engine/store"
 	"github.com/sluicehq/sluice/wire"
 )
 
@@ -659,6 +660,65 @@ func TestREADMEQueriesParse(t *testing.T) {
 	for _, m := range found {
 		if _, err := search.Parse(m[1]); err != nil {
 			t.Errorf("README query %q does not parse: %v", m[1], err)
+		}
+	}
+}
+
+// TestDamagedDataIsReported: a search over a store with a damaged block prints what could be
+// read, then the server's Warning in words, with exit code 4, in every format.
+func TestDamagedDataIsReported(t *testing.T) {
+	dir := t.TempDir()
+	cfg := engine.Config{DataDir: dir}
+	cfg.Store.BlockSize = 16 << 10
+	cfg.Store.Compression = store.CompressionNone
+	eng, err := engine.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, _ := eng.TagID("dmg")
+	base := time.Now().Add(-time.Hour)
+	for r := range 8 { // one block per batch
+		batch := make([]wire.Entry, 50)
+		for i := range batch {
+			n := r*50 + i
+			batch[i] = wire.Entry{TS: base.Add(time.Duration(n) * time.Second).UnixNano(), Tag: tag,
+				Data: []byte(fmt.Sprintf("line %d padding-to-make-lines-longer-%0120d", n, n))}
+		}
+		if err := eng.Ingest(batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := eng.Close(); err != nil {
+		t.Fatal(err)
+	}
+	shards, _ := filepath.Glob(filepath.Join(dir, "wells", "default", "*.shard"))
+	if len(shards) != 1 {
+		t.Fatalf("want one shard file, have %v", shards)
+	}
+	b, err := os.ReadFile(shards[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2+777] ^= 0x10 // inside a block in the middle
+	if err := os.WriteFile(shards[0], b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, cfg)
+	for _, args := range [][]string{
+		{"search", "-o", "raw", "tag=dmg"},
+		{"search", "tag=dmg"},
+		{"search", "-o", "ndjson", "tag=dmg count | table"},
+		{"stream", "tag=dmg"},
+	} {
+		r := sluice(t, s.URL, args...)
+		t.Logf("%q: stderr %s", args, r.stderr)
+		if r.code != exitWarning || !strings.Contains(r.stderr, "warning from the server: ") {
+			t.Errorf("%q: exit %d, want %d; stderr %q", args, r.code, exitWarning, r.stderr)
+		}
+		if len(args) > 2 && args[2] == "raw" {
+			if n := strings.Count(r.stdout, "\n"); n == 0 || n >= 400 {
+				t.Errorf("%q: printed %d of 400 lines; want the undamaged ones", args, n)
+			}
 		}
 	}
 }
