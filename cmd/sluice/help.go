@@ -104,13 +104,14 @@ func helpFilters(w io.Writer) {
 	for _, f := range search.Filters {
 		fmt.Fprintf(w, "  %-3s %s\n", f.Op, f.Meaning)
 	}
-	fmt.Fprint(w, "\n  e.g. tag=weblog json status>=500 method==POST client~10.0.0.0/8\n")
+	fmt.Fprint(w, "\n  e.g. tag=weblog json status>=500 method!=GET path~/api/\n")
 }
 
 func helpRenderers(w io.Writer) {
-	fmt.Fprint(w, "Renderers (the last module; how sluice search shows each in the terminal is in brackets)\n")
+	fmt.Fprint(w, "Renderers (the last module of a query)\n")
 	for _, d := range search.RendererDocs() {
-		fmt.Fprintf(w, "\n  %s %s\n      %s\n      e.g. %s\n", d.Name, d.Usage, d.Summary, d.Example)
+		fmt.Fprintf(w, "\n  %s %s\n      %s\n      sluice search shows it as %s\n      e.g. %s\n",
+			d.Name, d.Usage, d.Summary, terminalForm(d.Name), d.Example)
 	}
 }
 
