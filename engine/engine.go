@@ -54,6 +54,7 @@ type Config struct {
 	Search search.ManagerConfig
 	Stats  StatsConfig
 	Ingest ingest.HandlerConfig
+	REST   rest.Limits  // the REST API's attach keep-alive and download chunk size
 	Web    web.Config   // the web console served at /
 	Logger *slog.Logger // default slog.Default()
 	// Registry receives the engine's metrics; nil creates a private one served on /metrics.

@@ -456,3 +456,60 @@ func TestRESTCondensedDownloads(t *testing.T) {
 		t.Fatalf("export of a gauge: %d %s", code, b)
 	}
 }
+
+// TestRESTTruncationAndKeepAlive checks that a download and an export of a search past its
+// render-store limit say so (trailers, trailer line), that a REST attachment without pings is
+// detached after REST.KeepAlive, and the JSON 404s of routes sluice does not have.
+func TestRESTTruncationAndKeepAlive(t *testing.T) {
+	ts := startServer(t, func(c *engine.Config) {
+		c.Search.RenderLimit = 64 << 10
+		c.REST.KeepAlive = 200 * time.Millisecond
+		c.REST.ChunkSize = 1 << 10
+	})
+	ingestN(t, ts, "app", 3000)
+	c := gravwell(t, ts, "unused")
+	id := restLaunch(t, ts, "tag=app", base, base.Add(2*time.Hour))
+	waitFinished(t, c, id)
+	lines, tr := readExport(t, ts.srv.URL+"/api/searchctrl/"+id+"/entries", nil, 0)
+	if tr == nil || !tr.OverLimit || !tr.Finished || len(lines) == 0 || len(lines) >= 3000 || tr.Next != int64(len(lines)) {
+		t.Fatalf("export past the limit: %d lines, trailer %+v", len(lines), tr)
+	}
+	resp, err := http.Get(ts.srv.URL + "/api/searchctrl/" + id + "/download/text")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.Trailer.Get("X-Sluice-Overlimit") != "true" || !strings.Contains(resp.Trailer.Get("X-Sluice-Warning"), "render store limit") ||
+		resp.Trailer.Get("X-Sluice-Next") != strconv.Itoa(len(lines)) || bytes.Count(body, []byte("\n")) != len(lines) ||
+		resp.Header.Get("Content-Disposition") != `attachment; filename="sluice-`+id+`-text.txt"` {
+		t.Fatalf("download past the limit: trailers %v, header %v, %d lines", resp.Trailer, resp.Header, bytes.Count(body, []byte("\n")))
+	}
+
+	// A REST attachment without pings lapses after KeepAlive.
+	if code, b := httpDo(t, "POST", ts.srv.URL+"/api/searchctrl/"+id+"/attach", nil, nil); code != 200 {
+		t.Fatalf("attach: %d %s", code, b)
+	}
+	if st, _ := c.SearchStatus(id); st.AttachedClients != 1 {
+		t.Fatalf("attached clients %d", st.AttachedClients)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for st, _ := c.SearchStatus(id); st.AttachedClients != 0; st, _ = c.SearchStatus(id) {
+		if time.Now().After(deadline) {
+			t.Fatal("REST attachment without pings still there")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	code, b := httpDo(t, "GET", ts.srv.URL+"/api/searchctrl/"+id+"/stats?SetCount=3", nil, nil)
+	if code != 200 || !strings.Contains(string(b), `"ID":2130706435`) {
+		t.Fatalf("stats: %d %s", code, b)
+	}
+
+	for _, rt := range [][2]string{{"POST", "/api/searchctrl/import"}, {"GET", "/api/nosuchthing"}, {"POST", "/api/searchctrl/" + id}} {
+		code, b := httpDo(t, rt[0], ts.srv.URL+rt[1], nil, nil)
+		var e errorReply
+		if code != 404 || json.Unmarshal(b, &e) != nil || e.Field != "path" {
+			t.Fatalf("%s %s: %d %s", rt[0], rt[1], code, b)
+		}
+	}
+}

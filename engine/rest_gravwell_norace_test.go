@@ -44,6 +44,9 @@ func TestNoRaceGravwellClientDetach(t *testing.T) {
 	if err != nil || n != 20 || !fin {
 		t.Fatalf("GetAvailableEntryCount on the attached search: %d %v %v", n, fin, err)
 	}
+	if err := att.Ping(); err != nil {
+		t.Fatalf("Search.Ping: %v", err)
+	}
 	c.DetachSearch(att)
 	c.DetachSearch(fg)
 	c.DetachSearch(bg)

@@ -25,6 +25,7 @@ func (e *Engine) newREST(ingestThrottle *access.Throttle) *rest.API {
 		Version:    rest.Version{APIMajor: restAPIMajor, APIMinor: restAPIMinor},
 		Logger:     e.log,
 		Ingest:     e.cfg.Ingest,
+		Limits:     e.cfg.REST,
 		IngestWrap: func(h http.Handler) http.Handler { return e.throttleIngest(h, ingestThrottle) },
 	}
 	if cfg.Ingest.MaxEntrySize == 0 {

@@ -53,6 +53,8 @@ type settings struct {
 	PingPeriod           duration `json:"ping_period"`             // SLUICE_PING_PERIOD
 	SysStatsPeriod       duration `json:"sys_stats_period"`        // SLUICE_SYS_STATS_PERIOD
 	IdxStatsPeriod       duration `json:"idx_stats_period"`        // SLUICE_IDX_STATS_PERIOD
+	RESTKeepAlive        duration `json:"rest_keepalive"`          // SLUICE_REST_KEEPALIVE
+	DownloadChunkKB      int      `json:"download_chunk_kb"`       // SLUICE_DOWNLOAD_CHUNK_KB
 
 	// Per-principal and per-search limits; zero means the engine's default.
 	MaxConnsPerPrincipal    int      `json:"max_conns_per_principal"`     // SLUICE_MAX_CONNS_PER_PRINCIPAL
@@ -242,6 +244,8 @@ func applyEnv(s *settings, env func(string) (string, bool)) error {
 	dur("SLUICE_PING_PERIOD", &s.PingPeriod)
 	dur("SLUICE_SYS_STATS_PERIOD", &s.SysStatsPeriod)
 	dur("SLUICE_IDX_STATS_PERIOD", &s.IdxStatsPeriod)
+	dur("SLUICE_REST_KEEPALIVE", &s.RESTKeepAlive)
+	num("SLUICE_DOWNLOAD_CHUNK_KB", &s.DownloadChunkKB)
 	num("SLUICE_MAX_CONNS_PER_PRINCIPAL", &s.MaxConnsPerPrincipal)
 	num("SLUICE_MAX_SEARCHES_PER_PRINCIPAL", &s.MaxSearchesPerPrincipal)
 	num64("SLUICE_MAX_INGEST_BYTES_PER_SECOND", &s.MaxIngestBytesPerSecond)

@@ -232,6 +232,8 @@ func engineConfig(s settings, logger *slog.Logger) engine.Config {
 	cfg.Search.Workers = s.SearchWorkers
 	cfg.Stats.IndexerAddr = s.IndexerAddr
 	cfg.Stats.PingPeriod = time.Duration(s.PingPeriod)
+	cfg.REST.KeepAlive = time.Duration(s.RESTKeepAlive)
+	cfg.REST.ChunkSize = s.DownloadChunkKB << 10
 	cfg.Stats.SysStatsPeriod = time.Duration(s.SysStatsPeriod)
 	cfg.Stats.IdxStatsPeriod = time.Duration(s.IdxStatsPeriod)
 	return cfg

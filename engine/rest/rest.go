@@ -50,6 +50,18 @@ type Store interface {
 	TagName(id uint16) (string, bool)
 }
 
+// Limits are the REST API's own settings (engine.Config.REST). The zero value works.
+type Limits struct {
+	// KeepAlive is how long a REST attachment (POST /api/searchctrl/{id}/attach) lasts without
+	// a ping before it is detached; default 60s.
+	KeepAlive time.Duration
+	// ChunkSize is the size of the writes of downloads and exports: results are encoded into
+	// a buffer of about this size, which is written (blocking while the client is slow) before
+	// the next is encoded; default 64 KiB. A download holds about one chunk and one render-store
+	// read (256 KiB) however large the result.
+	ChunkSize int
+}
+
 // Config configures the routes. Manager is required; the rest may be zero.
 type Config struct {
 	Manager *search.Manager
@@ -60,13 +72,7 @@ type Config struct {
 	Stats func(typ string) ([]byte, error)
 	// Version is reported by GET /api/version.
 	Version Version
-	// KeepAlive is how long a REST attachment (POST /api/searchctrl/{id}/attach) lasts without
-	// a ping before it is detached; default 60s.
-	KeepAlive time.Duration
-	// ChunkSize is the size of the writes of downloads and exports: results are encoded into
-	// a buffer of about this size, which is written (blocking while the client is slow) before
-	// the next is encoded; default 64 KiB.
-	ChunkSize int
+	Limits
 	// Ingest holds the limits of the ingest routes (MaxEntrySize, MaxBodySize for
 	// /api/ingest/internal; MaxEntries is the batch size of /api/ingest/lines).
 	Ingest ingest.HandlerConfig
@@ -191,7 +197,14 @@ func (a *API) Register(mux *http.ServeMux) {
 	hi("POST /api/ingest/lines", a.ingestLines)
 	hi("PUT /api/ingest/internal", a.ingestInternal)
 	hi("POST /api/ingest/internal", a.ingestInternal)
-	// Out of scope.
+	// Out of scope, and everything else under /api/ that no route serves: JSON 404s.
+	h("POST /api/searchctrl/import", func(w http.ResponseWriter, r *http.Request, _ *access.Principal) {
+		writeError(w, &Error{Status: http.StatusNotFound, Field: "path", Msg: "importing a Gravwell search archive is out of scope: " +
+			"re-ingest a sluice archive download with POST /api/ingest/lines?type=reimport"})
+	})
+	h("/api/", func(w http.ResponseWriter, r *http.Request, _ *access.Principal) {
+		writeError(w, &Error{Status: http.StatusNotFound, Field: "path", Msg: "no route " + r.Method + " " + truncate(r.URL.Path)})
+	})
 	for _, p := range outOfScope {
 		mux.Handle(p, a.authed(a.outOfScope))
 		mux.Handle(p+"/", a.authed(a.outOfScope))
