@@ -257,7 +257,7 @@ func (d *jsonDecoder) parseTS(v *fastjson.Value) {
 		if string(b) == zeroTimeJSON {
 			return
 		}
-		sec, nsec, end, ok := parseRFC3339(b, 0)
+		sec, nsec, end, ok := wire.ScanRFC3339(b, 0)
 		if !ok || end != len(b) {
 			d.fail("TS", "cannot parse "+quoteTrunc(b)+" as an RFC 3339 time", nil)
 			return
@@ -270,7 +270,7 @@ func (d *jsonDecoder) parseTS(v *fastjson.Value) {
 		d.ts = ts
 	case fastjson.TypeNumber:
 		d.scratch = v.MarshalTo(d.scratch[:0])
-		sec, nsec, end, ok := parseEpoch(d.scratch, 0, false)
+		sec, nsec, end, ok := wire.ScanEpoch(d.scratch, 0, false)
 		if !ok || end != len(d.scratch) {
 			d.fail("TS", "cannot parse "+quoteTrunc(d.scratch)+" as epoch time (want a non-negative number of s, ms, µs or ns)", nil)
 			return

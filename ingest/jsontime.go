@@ -1,5 +1,7 @@
 package ingest
 
+import "github.com/sluicehq/sluice/wire"
+
 // jsonTime finds the first top-level time field ("ts", "time", "timestamp", "@timestamp", any
 // case) of the JSON object at the start of s and parses its value. It walks the object without
 // decoding it: nested values are skipped, malformed input simply fails.
@@ -75,15 +77,15 @@ func jsonTimeValue(s []byte, i int) (int64, bool) {
 			return 0, false
 		}
 		v := s[i+1 : e]
-		if sec, nsec, end, ok := parseRFC3339(v, 0); ok && end == len(v) {
+		if sec, nsec, end, ok := wire.ScanRFC3339(v, 0); ok && end == len(v) {
 			return toNanos(sec, nsec)
 		}
-		if sec, nsec, end, ok := parseEpoch(v, 0, false); ok && end == len(v) {
+		if sec, nsec, end, ok := wire.ScanEpoch(v, 0, false); ok && end == len(v) {
 			return toNanos(sec, nsec)
 		}
 		return 0, false
 	}
-	sec, nsec, end, ok := parseEpoch(s, i, false)
+	sec, nsec, end, ok := wire.ScanEpoch(s, i, false)
 	if !ok || (end < len(s) && (isAlnum(s[end]) || s[end] == '.')) {
 		return 0, false // negative, exponent form, or not a number
 	}

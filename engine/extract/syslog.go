@@ -1,8 +1,6 @@
 package extract
 
 import (
-	"time"
-
 	"github.com/sluicehq/sluice/wire"
 )
 
@@ -28,8 +26,9 @@ type Syslog struct {
 }
 
 // ParseSyslog parses data as an RFC 5424 message, falling back to RFC 3164. RFC 3164
-// timestamps carry no year: ref (Unix nanoseconds, usually the entry timestamp) supplies it,
-// choosing the year that puts the timestamp closest before ref+1 day. It reports false when
+// timestamps carry no year: ref (Unix nanoseconds, usually the entry timestamp) supplies it by
+// wire.ScanRFC3164's rule, the one ingest uses too (the latest year that does not put the
+// timestamp more than wire.SyslogFutureSlack after ref). It reports false when
 // data is neither form. It does not allocate.
 func ParseSyslog(data []byte, ref int64, s *Syslog) bool {
 	*s = Syslog{Priority: -1, Facility: -1, Severity: -1}
@@ -159,33 +158,15 @@ func skipSD(data []byte, i int) (int, bool) {
 	return i, true
 }
 
-var months = [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
-
 // parse3164 parses `TIMESTAMP HOSTNAME TAG[PID]: MSG` with an optional ISO timestamp and an
 // optional hostname.
 func parse3164(data []byte, i int, ref int64, s *Syslog) bool {
-	// Timestamp: "Mmm dd hh:mm:ss" (dd space padded) or an RFC 3339 time.
-	if len(data)-i >= 15 && data[i+3] == ' ' && data[i+9] == ':' && data[i+12] == ':' {
-		mon := -1
-		for m, name := range months {
-			if string(data[i:i+3]) == name {
-				mon = m + 1
-			}
-		}
-		d1, d2 := data[i+4], data[i+5]
-		if d1 == ' ' {
-			d1 = '0'
-		}
-		day, ok1 := digitsN([]byte{d1, d2})
-		hh, ok2 := digitsN(data[i+7 : i+9])
-		mm, ok3 := digitsN(data[i+10 : i+12])
-		ss, ok4 := digitsN(data[i+13 : i+15])
-		if mon < 0 || !ok1 || !ok2 || !ok3 || !ok4 || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60 {
-			return false
-		}
-		s.Timestamp = data[i : i+15]
-		s.TS, s.HasTS = yearless(mon, day, hh, mm, ss, ref), true
-		i += 15
+	// Timestamp: "Mmm dd hh:mm:ss" (dd space padded, optionally with a year or a fraction) or
+	// an RFC 3339 time; wire holds the parsers.
+	if sec, nsec, end, ok := wire.ScanRFC3164(data, i, ref); ok {
+		s.Timestamp = data[i:end]
+		s.TS, s.HasTS = sec*1e9+nsec, true
+		i = end
 	} else {
 		tok, _, ok := token(data, i)
 		if !ok {
@@ -243,24 +224,6 @@ func parse3164(data []byte, i int, ref int64, s *Syslog) bool {
 		s.Message = data[i:]
 	}
 	return true
-}
-
-// yearless picks the year for an RFC 3164 timestamp: the one of ref, or the year before when
-// that would put the time more than a day after ref.
-func yearless(mon, day, hh, mm, ss int, ref int64) int64 {
-	year := time.Unix(0, ref).UTC().Year()
-	at := func(y int) int64 {
-		d := day
-		if n := wire.DaysInMonth(mon, y); d > n {
-			d = n
-		}
-		return (wire.DaysFromCivil(int64(y), int64(mon), int64(d))*86400 + int64(hh*3600+mm*60+ss)) * 1e9
-	}
-	ts := at(year)
-	if ts > ref+int64(24*time.Hour) {
-		ts = at(year - 1)
-	}
-	return ts
 }
 
 // SDElement is one structured-data element: its ID and raw parameters.
