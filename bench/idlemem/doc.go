@@ -8,4 +8,7 @@
 //
 //	go test ./bench/idlemem -run IdleSubscriberMemory -v -idlemem.n 5000 -idlemem.heapprofile /tmp/idle.pprof
 //	go tool pprof -top -sample_index=inuse_space /tmp/idle.pprof
+//
+// With -idlemem.tls the engine is served over TLS with a generated certificate, as sluiced with
+// tls_cert/tls_key, and the subscribers connect over wss (the per-socket cost of TLS).
 package idlemem

@@ -3,6 +3,7 @@ package loadgen
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -23,6 +24,7 @@ type DialConfig struct {
 	Token      string        // sent as Authorization: Bearer and as the websocket protocol, if set
 	Timeout    time.Duration // connect + handshake; default 10 s
 	MaxMessage int           // largest message accepted; default 256 MiB
+	TLS        *tls.Config   // for wss:// URLs; nil uses the default verification
 }
 
 // Conn is a minimal websocket client connection for load generation: it writes masked text
@@ -54,7 +56,8 @@ func Dial(ctx context.Context, cfg DialConfig) (*Conn, error) {
 		nd.LocalAddr = &net.TCPAddr{IP: cfg.LocalAddr}
 	}
 	d := ws.Dialer{
-		Timeout: timeout,
+		Timeout:   timeout,
+		TLSConfig: cfg.TLS,
 		NetDial: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			c, err := nd.DialContext(ctx, network, addr)
 			if err != nil {
