@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 )
 
@@ -20,6 +21,7 @@ func TestConsoleSearch(t *testing.T) {
 	e.open("/")
 	e.waitJS("the search socket", `document.querySelector('#pill-search').dataset.state === 'open'`, 10*time.Second)
 	e.waitJS("the examples", `document.querySelectorAll('#hint .example').length >= 4`, 2*time.Second)
+	e.waitJS("the server's tags", `['syslog', 'weblog', 'netflow'].every(t => document.querySelector('#tags-line [data-tag="' + t + '"]'))`, 5*time.Second)
 	e.shot("search-start")
 	e.setRange("24h")
 
@@ -99,6 +101,10 @@ func TestConsoleSearch(t *testing.T) {
 	e.runQuery("tag=weblog json status | count by status | chart count by status")
 	e.waitJS("chart lines", `document.querySelectorAll('.chart-svg path.series-line').length >= 3`, 5*time.Second)
 	e.waitJS("the legend", `[...document.querySelectorAll('.legend-item')].some(b => b.textContent.includes('200'))`, 2*time.Second)
+	// Hovering the chart shows the values of the nearest time slice.
+	cb := eval[box](e, `(() => { const r = document.querySelector('.chart-svg').getBoundingClientRect(); return {X: r.x, Y: r.y, W: r.width, H: r.height}; })()`)
+	e.do(chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, cb.X+cb.W*0.4, cb.Y+cb.H*0.5))
+	e.waitJS("the chart tooltip", `(() => { const t = document.querySelector('.chart-tip'); return t && !t.hidden && /200: /.test(t.textContent); })()`, 3*time.Second)
 	e.shot("search-chart")
 	e.do(chromedp.Click(chromedp.Search(`//button[contains(@class,"seg")][text()="Bar"]`)))
 	e.waitJS("chart bars", `document.querySelectorAll('.chart-svg rect.series-fill').length > 10`, 3*time.Second)

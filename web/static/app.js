@@ -51,6 +51,7 @@ $('#token-form').addEventListener('submit', ev => {
   tokenLabel();
   dashboard.sock.reconnect();
   search.sock.reconnect();
+  search.loadTags();
 });
 $('#token-clear').addEventListener('click', () => {
   setToken('');

@@ -132,6 +132,7 @@ export class SearchConsole {
           this.example('HTTP status over time', 'a line or bar chart of counts per status', 'tag=weblog json status | count by status | chart count by status'),
           this.example('Mean response size', 'a gauge', 'tag=weblog json bytes | mean bytes | gauge mean'),
           this.example('sshd log lines', 'raw entries with their extracted values', 'tag=syslog syslog Appname==sshd Hostname')),
+        h('p', {class: 'tags-line', id: 'tags-line'}),
         h('p', {class: 'muted small keys'}, h('kbd', {}, 'Enter'), ' runs the query · ', h('kbd', {}, 'Shift'), '+', h('kbd', {}, 'Enter'), ' adds a line · ',
           h('kbd', {}, 'Esc'), ' cancels · ', h('kbd', {}, '/'), ' jumps to the query box · drag across the overview to zoom')));
     document.addEventListener('keydown', ev => {
@@ -262,7 +263,30 @@ export class SearchConsole {
     this.pill.dataset.state = st.state;
   }
 
+  // loadTags lists the server's tags (GET /api/tags) on the start page, each a one-click
+  // search over the chosen range.
+  async loadTags() {
+    const line = this.root.querySelector('#tags-line');
+    if (!line) return;
+    try {
+      const tags = await api('GET', '/api/tags');
+      if (!Array.isArray(tags) || !tags.length) {
+        replace(line, h('span', {class: 'muted small'}, 'This server holds no tags yet: ingest something (POST /api/ingest).'));
+        return;
+      }
+      replace(line, h('span', {class: 'muted small'}, 'Tags on this server: '), tags.map(t => h('button', {type: 'button', class: 'chip chip-tag', dataset: {tag: t}, title: `search tag=${t}`, onclick: () => {
+        this.q.value = 'tag=' + t;
+        this.autosize();
+        this.parseSoon();
+        this.launch();
+      }}, t)));
+    } catch (err) {
+      replace(line, h('span', {class: 'muted small'}, 'Tags unavailable: ' + err.message));
+    }
+  }
+
   start() {
+    this.loadTags();
     this.sock.connect();
     this.pingTimer = setInterval(() => this.sock.send('PONG', {}), 5000); // keepalive, §1.7
     this.pillTimer = setInterval(() => this.status && this.status.state === 'retrying' && this.renderPill(), 1000);
@@ -709,7 +733,8 @@ export class SearchConsole {
     const formats = info.RenderDownloadFormats || [];
     replace(this.el.progress,
       h('span', {class: 'badge ' + cls, id: 'search-state', dataset: {state: state.toLowerCase()}}, state),
-      h('span', {class: 'count'}, h('b', {id: 'entry-count'}, num(cur.count)), cur.renderer && !ENTRY_RENDERERS.has(cur.renderer) ? ' entries condensed' : ' entries'),
+      h('span', {class: 'count', title: ENTRY_RENDERERS.has(cur.renderer) ? 'entries found' : 'entries that reached the renderer'},
+        h('b', {id: 'entry-count'}, num(cur.count)), cur.count === 1 ? ' entry' : ' entries'),
       h('span', {class: 'bar progress-bar', title: `${dec(frac * 100)} % of the range searched`}, fill),
       h('span', {class: 'muted small', title: utc(new Date(cur.start)) + ' → ' + utc(new Date(cur.end))}, `${localTime(new Date(cur.start))} → ${localTime(new Date(cur.end))}`),
       info.Duration ? h('span', {class: 'muted small', title: 'run time'}, duration(goDuration(info.Duration) * 1e6)) : null,
@@ -775,10 +800,10 @@ export class SearchConsole {
     const start = new Date(ov.RangeStart).getTime(), end = new Date(ov.RangeEnd).getTime();
     const onZoom = cur.timeZoomDisabled ? null : (a, b) => this.zoomTo(a, b);
     const width = this.el.overview.clientWidth - 28;
-    const charts = [histogram(this.bucketsOf(ov), {start, end, width, height: 110, onZoom, highlight: cur.zoom, label: 'entries'})];
+    const charts = [histogram(this.bucketsOf(ov), {start, end, width, height: 96, onZoom, highlight: cur.zoom, label: 'entries'})];
     if (cur.zoom && cur.zoomSets) {
       charts.push(h('div', {class: 'muted small zoom-label'}, 'Zoom window'),
-        histogram(this.bucketsOf(cur.zoomSets), {start: cur.zoom[0], end: cur.zoom[1], width, height: 90, onZoom, label: 'entries'}));
+        histogram(this.bucketsOf(cur.zoomSets), {start: cur.zoom[0], end: cur.zoom[1], width, height: 84, onZoom, label: 'entries'}));
     }
     replace(this.el.overview, head, charts);
   }
