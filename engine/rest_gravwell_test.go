@@ -262,6 +262,10 @@ func TestGravwellClientSearchControl(t *testing.T) {
 	if err := c.WaitForSearch(s); err != nil {
 		t.Fatalf("WaitForSearch: %v", err)
 	}
+	ents, explore, err := c.GetExploreEntries(s, 0, 5) // the explorer, on the client's socket
+	if err != nil || len(ents) != 5 || len(explore) != 5 {
+		t.Fatalf("GetExploreEntries: %d %d %v", len(ents), len(explore), err)
+	}
 	list, err := c.ListSearchStatuses()
 	if err != nil {
 		t.Fatalf("ListSearchStatuses: %v", err)
