@@ -226,22 +226,28 @@ func (e *consoleEnv) checkNoErrors() {
 	e.errs = nil
 }
 
-// expectErrors drops the page errors that contain want (and fails if there are none); any
-// other error fails the test.
-func (e *consoleEnv) expectErrors(want string) {
+// expectErrors drops the page errors that contain one of want (and fails if one of want is
+// in none of them); any other error fails the test.
+func (e *consoleEnv) expectErrors(want ...string) {
 	e.t.Helper()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	seen := false
+	seen := map[string]bool{}
 	for _, m := range e.errs {
-		if strings.Contains(m, want) {
-			seen = true
-		} else {
+		ok := false
+		for _, w := range want {
+			if strings.Contains(m, w) {
+				seen[w], ok = true, true
+			}
+		}
+		if !ok {
 			e.t.Errorf("page console: %s", m)
 		}
 	}
-	if !seen {
-		e.t.Errorf("the page logged no error containing %q", want)
+	for _, w := range want {
+		if !seen[w] {
+			e.t.Errorf("the page logged no error containing %q", w)
+		}
 	}
 	e.errs = nil
 }

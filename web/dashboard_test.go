@@ -26,7 +26,9 @@ func TestConsoleDashboard(t *testing.T) {
 	e.do(chromedp.Click(chromedp.CSS("#token-btn")), chromedp.SendKeys(chromedp.CSS("#token-input"), consoleToken),
 		chromedp.Click(chromedp.CSS("#token-form button[type=submit]")))
 	e.waitJS("both sockets live", `document.querySelector('#pill-stats').dataset.state === 'open' && document.querySelector('#pill-search').dataset.state === 'open'`, 10*time.Second)
-	e.expectErrors("HTTP Authentication failed") // the browser's own log of the refused upgrades
+	// The browser's own log of the refused upgrades and of the start page's GET /api/tags.
+	e.expectErrors("HTTP Authentication failed", "401 (Unauthorized)")
+	e.waitJS("the tags once the token is in", `document.querySelector('#tags-line [data-tag="syslog"]')`, 5*time.Second)
 	if got := eval[string](e, `localStorage.getItem('sluice.token')`); got != consoleToken {
 		t.Errorf("localStorage token = %q, want %q", got, consoleToken)
 	}
