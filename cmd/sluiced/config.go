@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/engine/access"
+	"github.com/sluicehq/sluice/engine/store"
 )
 
 // settings are sluiced's configuration. Precedence, lowest first: built-in defaults, the
@@ -64,6 +65,21 @@ type settings struct {
 	MaxSearchCPU            duration `json:"max_search_cpu"`              // SLUICE_MAX_SEARCH_CPU
 	MaxQueryBytes           int      `json:"max_query_bytes"`             // SLUICE_MAX_QUERY_BYTES
 	MaxQueryPatterns        int      `json:"max_query_patterns"`          // SLUICE_MAX_QUERY_PATTERNS
+
+	// Wells route tags to wells with their own retention and accelerator (config file only).
+	Wells []wellSettings `json:"wells"`
+}
+
+// wellSettings is one well of the config file (store.WellConfig). A well named "default" sets
+// the retention and accelerator of the well that takes every tag no other well claims.
+type wellSettings struct {
+	Name     string   `json:"name"`
+	Tags     []string `json:"tags"`
+	MaxAge   duration `json:"max_age"`
+	MaxBytes int64    `json:"max_bytes"`
+	// Accelerator: {"extractor": "fulltext"|"none", "engine": "bloom", "collision_rate": 0.01};
+	// omitted, a fulltext bloom filter at 1%.
+	Accelerator store.AccelConfig `json:"accelerator"`
 }
 
 // duration is a time.Duration that reads "5s" from JSON and the environment.

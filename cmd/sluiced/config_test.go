@@ -50,3 +50,28 @@ func TestLoadSettingsErrors(t *testing.T) {
 	os.WriteFile(bad, []byte(`{"listen":"x","nosuchkey":1}`), 0o600)
 	f([]string{"-config", bad}, none)
 }
+
+// TestWellsFromConfigFile checks that wells, with their accelerators, go from the config file
+// into the store configuration, and that a misspelt accelerator key is refused.
+func TestWellsFromConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "sluice.json")
+	os.WriteFile(file, []byte(`{"wells":[
+		{"name":"default","accelerator":{"collision_rate":0.001}},
+		{"name":"fw","tags":["fw*"],"max_age":"24h","accelerator":{"extractor":"none"}}]}`), 0o600)
+	none := func(string) (string, bool) { return "", false }
+	s, err := loadSettings([]string{"-config", file}, none)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := engineConfig(s, nil)
+	w := cfg.Store.Wells
+	if len(w) != 2 || w[0].Name != "default" || w[0].Accel.CollisionRate != 0.001 || w[1].Name != "fw" ||
+		w[1].Tags[0] != "fw*" || w[1].MaxAge != 24*time.Hour || w[1].Accel.Extractor != "none" {
+		t.Fatalf("store wells = %+v", w)
+	}
+	os.WriteFile(file, []byte(`{"wells":[{"name":"fw","tags":["fw"],"accelerator":{"extracter":"none"}}]}`), 0o600)
+	if _, err := loadSettings([]string{"-config", file}, none); err == nil {
+		t.Fatal("a misspelt accelerator key was accepted")
+	}
+}

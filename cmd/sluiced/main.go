@@ -33,6 +33,7 @@ import (
 	"github.com/sluicehq/sluice/demo"
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/engine/access"
+	"github.com/sluicehq/sluice/engine/store"
 )
 
 func main() {
@@ -221,6 +222,10 @@ func engineConfig(s settings, logger *slog.Logger) engine.Config {
 	cfg.Server.MaxMessageSize = s.MaxMessageSize
 	cfg.Server.MaxBacklogBytes = s.MaxBacklogBytes
 	cfg.Store.MaxEntrySize = s.MaxEntrySize
+	for _, w := range s.Wells {
+		cfg.Store.Wells = append(cfg.Store.Wells, store.WellConfig{Name: w.Name, Tags: w.Tags,
+			MaxAge: time.Duration(w.MaxAge), MaxBytes: w.MaxBytes, Accel: w.Accelerator})
+	}
 	cfg.Search.MaxSearchesPerClient = s.MaxSearchesPerClient
 	cfg.Search.MaxSearches = s.MaxSearches
 	cfg.Search.RenderLimit = s.RenderStoreLimitMB << 20
