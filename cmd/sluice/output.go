@@ -114,7 +114,7 @@ type entriesWriter struct {
 	data    []byte         // scratch: decoded entry data
 	line    []byte         // scratch
 	ts      []byte
-	cells   []string
+	bcells  [][]byte // scratch: one row's cells, slices of line
 }
 
 func (w *entriesWriter) page(v *fastjson.Value) (int, error) {
@@ -174,9 +174,17 @@ func (w *entriesWriter) page(v *fastjson.Value) (int, error) {
 				w.header = true
 				w.cols.setHeader([]string{"TS", "SRC", "TAG", "DATA"})
 			}
-			w.cells = append(w.cells[:0], string(w.ts), string(appendTerminalSafe(nil, src)),
-				string(appendTerminalSafe(nil, tag)), string(appendTerminalSafe(w.line[:0], w.data)))
-			w.cols.row(w.cells)
+			// The cells are escaped into one scratch buffer, then sliced: no allocation per row
+			// once the columns are sized.
+			w.line = append(w.line[:0], w.ts...)
+			a := len(w.line)
+			w.line = appendTerminalSafe(w.line, src)
+			b := len(w.line)
+			w.line = appendTerminalSafe(w.line, tag)
+			c := len(w.line)
+			w.line = appendTerminalSafe(w.line, w.data)
+			w.bcells = append(w.bcells[:0], w.line[:a], w.line[a:b], w.line[b:c], w.line[c:])
+			w.cols.rowBytes(w.bcells)
 		}
 	}
 	w.cols.endPage()
@@ -430,6 +438,32 @@ func (t *colTable) endPage() {
 		t.print(r)
 	}
 	t.pending = nil
+}
+
+// rowBytes is row for cells in scratch buffers: printed at once when the widths are fixed,
+// else copied.
+func (t *colTable) rowBytes(cells [][]byte) {
+	if !t.sized {
+		r := make([]string, len(cells))
+		for i, c := range cells {
+			r[i] = string(c)
+		}
+		t.pending = append(t.pending, r)
+		return
+	}
+	pad := 0
+	for i, c := range cells {
+		for range pad {
+			t.out.WriteByte(' ')
+		}
+		t.out.Write(c)
+		pad = 2
+		if i < len(t.widths) {
+			pad += t.widths[i] - utf8.RuneCount(c)
+		}
+		pad = max(pad, 1)
+	}
+	t.out.WriteByte('\n')
 }
 
 func (t *colTable) print(cells []string) {
