@@ -43,6 +43,9 @@ func runFollow(ctx context.Context, g *globalFlags, query string, start time.Tim
 	for round := 0; ; round++ {
 		h, err := c.launch(query, start, end, false)
 		if err != nil {
+			if ctx.Err() != nil {
+				break // Ctrl-C is how -follow ends
+			}
 			return err
 		}
 		if round == 0 {
@@ -97,8 +100,10 @@ func runFollow(ctx context.Context, g *globalFlags, query string, start time.Tim
 		}
 		start, end = end.Add(-followOverlap), time.Now()
 	}
-	f.w.finish()
-	f.out.Flush()
+	if f.w != nil {
+		f.w.finish()
+		f.out.Flush()
+	}
 	if worst != nil {
 		return worst
 	}
