@@ -6,7 +6,7 @@ LISTEN   ?= 127.0.0.1:8080
 BENCHCOUNT ?= 6
 BENCHTIME  ?= 1s
 
-.PHONY: run build test vet lint fuzz bench bench-load bench-report screenshots clean
+.PHONY: run build test vet lint fuzz bench bench-load bench-volume bench-report screenshots clean
 
 ## run: build and start the server on loopback with a local store and demo data
 run: build
@@ -53,6 +53,10 @@ bench:
 	mkdir -p bench/results
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -benchtime $(BENCHTIME) -timeout 60m $(PKGS) | tee bench/results/bench.txt
 	$(GO) run golang.org/x/perf/cmd/benchstat@latest bench/results/bench.txt | tee bench/results/benchstat.txt
+
+## bench-volume: the issue-9 volume jobs (10M-entry stream from launch, 100 launches under a 256 MiB budget)
+bench-volume:
+	bash bench/volume.sh
 
 ## bench-load: the load generators against a fresh server and the baseline, a few minutes on 2 cores
 bench-load: build

@@ -11,7 +11,8 @@
 # Knobs (environment): COUNT (go test -count, 5), BENCHTIME (-benchtime, 300ms), LOAD_COUNT (runs of
 # the stream and paged load jobs, 5), N (idle/mixed subscribers, 10000), DURATION (idle/mixed
 # window, 20s), PERIOD (ping and sysStats broadcast period of both servers, 2s), MIN_STREAM (5s), PAGED (5s),
-# DEMO_COUNT (entries sluiced seeds and the baseline serves, 200000),
+# DEMO_COUNT (entries sluiced seeds and the baseline serves, 200000), VOLUME_N and the other
+# knobs of bench/volume.sh,
 # PKGS (space-separated packages to benchmark; default every package with a Benchmark),
 # REPORT (output, BENCHMARKS.md), PEER (0 skips the VictoriaLogs comparison), PEER_N (4000000),
 # PEER_RUNS (3). Raw output stays in bench/results/.
@@ -133,6 +134,10 @@ if [[ ${PEER:-1} == 1 ]]; then
   OUT=$OUT bash bench/peer.sh || notes+=(-note "The VictoriaLogs comparison (bench/peer.sh) failed; see $OUT/peer-*.log.")
 fi
 mark "after peer comparison"
+# 4b. The issue-9 volume jobs (their own fresh servers and data sets; VOLUME_N=10000000 by default).
+rm -f "$OUT"/load-volume-*.json "$OUT"/load-volume-*.cmd
+mark "before volume jobs"
+OUT=$OUT bash bench/volume.sh || notes+=(-note "bench/volume.sh failed; the volume figures are missing or partial")
 if [[ -s "$OUT/load-failures.txt" ]]; then
   while IFS= read -r l; do notes+=(-note "Load job failed: $l"); done <"$OUT/load-failures.txt"
 fi

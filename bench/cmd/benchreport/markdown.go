@@ -84,6 +84,7 @@ func (r *Report) Write(w io.Writer) error {
 		b.WriteString(strings.TrimRight(s, "\n") + "\n\n")
 	}
 	r.loadTables(&b)
+	r.volumeTables(&b)
 	r.benchTables(&b)
 	r.allocTable(&b)
 	r.failures(&b)

@@ -1,9 +1,12 @@
-// Command volume-launches is the issue-9 budget job: N sockets launch a full-range search each at
-// the same moment and stream every accepted search to its end. It reports how many launches were
-// accepted and refused (with every distinct refusal message, which must name the limit), the
-// entries streamed, and the server's peak RSS (VmHWM), so that a run with memory_budget_mb=256
-// shows whether the budget held.
+// Command volume-launches is the issue-9 volume job: N sockets launch a full-range search each at
+// the same moment and stream every accepted search from the launch (REQ_STREAMING right after
+// the acknowledgement) to its end. It reports how many launches were accepted and refused (with
+// every distinct refusal message, which must name the limit), the entries streamed and their
+// rate, and the server's peak RSS (VmHWM). With -n 1 -want N it is the stream-from-launch job
+// (every one of N entries must arrive); with -n 100 against memory_budget_mb=256 it shows whether
+// the budget held.
 //
+//	volume-launches -addr 127.0.0.1:8009 -n 1 -want 10000000 -query 'tag=bench' -range 24h
 //	volume-launches -addr 127.0.0.1:8009 -n 100 -query 'tag=bench' -range 24h -out result.json
 package main
 
@@ -34,7 +37,10 @@ type Result struct {
 	Refusals    map[string]int `json:"refusals"` // message (figures removed) -> count
 	Failed      []string       `json:"failed,omitempty"`
 	Entries     uint64         `json:"entries_streamed"`
+	Want        uint64         `json:"want_per_search,omitempty"`
+	Short       int            `json:"searches_short"` // accepted searches that streamed fewer than Want
 	Elapsed     time.Duration  `json:"elapsed_ns"`
+	PerSec      float64        `json:"entries_per_sec"`
 	HWMBytes    int64          `json:"server_vmhwm_bytes"`
 	RSSBefore   int64          `json:"server_rss_before_bytes"`
 	BudgetBytes int64          `json:"memory_budget_bytes"`
@@ -49,14 +55,15 @@ func main() {
 	span := flag.Duration("range", 24*time.Hour, "search range, ending now")
 	timeout := flag.Duration("duration", 10*time.Minute, "bound on the whole run")
 	out := flag.String("out", "", "also write the result as JSON to `file`")
+	want := flag.Uint64("want", 0, "entries every accepted search must stream (0: no check)")
 	flag.Parse()
-	if err := run(*addr, *pid, *n, *query, *span, *timeout, *out); err != nil {
+	if err := run(*addr, *pid, *n, *want, *query, *span, *timeout, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "volume-launches:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr string, pid, n int, query string, span, timeout time.Duration, out string) error {
+func run(addr string, pid, n int, want uint64, query string, span, timeout time.Duration, out string) error {
 	if pid == 0 {
 		_, port, _ := strings.Cut(addr, ":")
 		p, _ := strconv.Atoi(port)
@@ -70,7 +77,7 @@ func run(addr string, pid, n int, query string, span, timeout time.Duration, out
 	deadline, _ := ctx.Deadline()
 	end := time.Now().UTC()
 	params := loadgen.SearchParams{Query: query, Start: end.Add(-span), End: end}
-	res := Result{Launches: n, Refusals: map[string]int{}}
+	res := Result{Launches: n, Refusals: map[string]int{}, Want: want}
 	res.RSSBefore, _ = loadgen.RSS(pid)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -113,6 +120,9 @@ func run(addr string, pid, n int, query string, span, timeout time.Duration, out
 			mu.Lock()
 			res.Accepted++
 			res.Entries += st.Entries
+			if want > 0 && st.Entries != want {
+				res.Short++
+			}
 			mu.Unlock()
 			if err != nil {
 				fail(err)
@@ -122,6 +132,7 @@ func run(addr string, pid, n int, query string, span, timeout time.Duration, out
 	close(ready)
 	wg.Wait()
 	res.Elapsed = time.Since(start)
+	res.PerSec = float64(res.Entries) / res.Elapsed.Seconds()
 	res.HWMBytes, _ = hwm(pid)
 	res.BudgetBytes, res.BudgetPeak = metric(addr, "sluice_memory_budget_bytes"), metric(addr, "sluice_memory_budget_peak_bytes")
 	b, _ := json.MarshalIndent(res, "", "  ")
@@ -133,6 +144,9 @@ func run(addr string, pid, n int, query string, span, timeout time.Duration, out
 	}
 	if len(res.Failed) > 0 {
 		return fmt.Errorf("%d sockets failed, first: %s", len(res.Failed), res.Failed[0])
+	}
+	if res.Short > 0 {
+		return fmt.Errorf("%d of %d searches streamed fewer than %d entries", res.Short, res.Accepted, want)
 	}
 	return nil
 }
