@@ -41,7 +41,13 @@ func bearer(token string) http.Header { return http.Header{"Authorization": {"Be
 // dialAs opens a search socket with token as the websocket protocol, as the browser does.
 func dialAs(t *testing.T, ts *testServer, token string) *client {
 	t.Helper()
-	conn, resp, err := dialWith(t, ts.url+"/api/ws/search", nil, []string{token})
+	return dialAsAt(t, ts.url+"/api/ws/search", token)
+}
+
+// dialAsAt is dialAs on the search socket at url.
+func dialAsAt(t *testing.T, url, token string) *client {
+	t.Helper()
+	conn, resp, err := dialWith(t, url, nil, []string{token})
 	if err != nil {
 		t.Fatalf("dial as %s: %v (%+v)", token, err, resp)
 	}
@@ -124,7 +130,7 @@ func TestAccessOwnership(t *testing.T) {
 
 	// Attaching: refused exactly as for an unknown ID.
 	bob := dialAs(t, ts, "tok-bob")
-	carol := dialAs(t, ts, "tok-carol")
+	carol := dialAsAt(t, ts.url+"/ws/search", "tok-carol") // the other search socket, same rule
 	unknown := bob.attachFails("0000000001")
 	if got := bob.attachFails(private.SearchID); got != strings.ReplaceAll(unknown, "0000000001", private.SearchID) {
 		t.Fatalf("bob attaching to alice's private search: %q (unknown ID: %q)", got, unknown)

@@ -12,7 +12,7 @@ func (e *notFoundError) Error() string        { return "search " + e.id + " not 
 func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }
 
 // VisibleTo reports whether p may list, attach to, read or delete s: access.CanSee on the
-// launch's UID, GIDs and Global (fixed at launch, so no lock is needed).
+// search's UID, GIDs and Global (GIDs and Global may change later, through REST).
 func (s *Search) VisibleTo(p *access.Principal) bool {
 	s.mu.Lock() // GIDs and Global change with the REST group and global routes
 	defer s.mu.Unlock()
