@@ -676,7 +676,7 @@ func TestDamagedDataIsReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	tag, _ := eng.TagID("dmg")
-	base := time.Now().Add(-time.Hour)
+	base := time.Now().Truncate(time.Hour).Add(-2 * time.Hour) // all 400 entries in one hourly shard
 	for r := range 8 { // one block per batch
 		batch := make([]wire.Entry, 50)
 		for i := range batch {
