@@ -79,3 +79,80 @@ func TestEmbeddedSearchServedOnSocket(t *testing.T) {
 		t.Fatalf("after delete: %+v", r)
 	}
 }
+
+// TestEmbedSearchHandle: the embedder's handle checks what it is given and lives inside the
+// engine's budgets.
+func TestEmbedSearchHandle(t *testing.T) {
+	ts := startServer(t, func(c *engine.Config) { c.DataDir = "" })
+	opt := engine.EmbedOptions{Tags: []string{"app"}, Start: base, End: base.Add(time.Hour)}
+	for _, bad := range []struct {
+		mutate func(*engine.EmbedOptions)
+		want   string
+	}{
+		{func(o *engine.EmbedOptions) { o.Renderer = "pie" }, `unknown renderer "pie"`},
+		{func(o *engine.EmbedOptions) { o.Renderer = "chart" }, "chart needs a value"},
+		{func(o *engine.EmbedOptions) { o.Renderer, o.RendererArgs = "table", []string{"-x"} }, `unknown flag "-x"`},
+		{func(o *engine.EmbedOptions) { o.Tags = nil }, "at least one tag"},
+		{func(o *engine.EmbedOptions) { o.Tags = []string{"a b"} }, "invalid tag name"},
+		{func(o *engine.EmbedOptions) { o.End = o.Start }, "invalid search range"},
+	} {
+		o := opt
+		bad.mutate(&o)
+		if _, err := ts.eng.EmbedSearch(o); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%+v: %v, want %q", o, err, bad.want)
+		}
+	}
+	o := opt
+	o.Renderer, o.RendererArgs = "table", []string{"host", "a b"}
+	x, err := ts.eng.EmbedSearch(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Push([]engine.Entry{{TS: base.UnixNano(), Tag: 1}}); err == nil || !strings.Contains(err.Error(), "Tag 1") {
+		t.Fatalf("push with a tag out of range: %v", err)
+	}
+	if err := x.Record(0, 1, base.UnixNano(), &engine.Counters{}); err == nil {
+		t.Fatal("record of a module out of range")
+	}
+	if err := x.Delete(); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Push([]engine.Entry{{TS: base.UnixNano()}}); err != engine.ErrEmbeddedDeleted {
+		t.Fatalf("push after delete: %v", err)
+	}
+	// Embedded searches take from the same memory budget as launches.
+	small := startServer(t, func(c *engine.Config) { c.DataDir, c.Search.MemoryBudget = "", 100<<10 })
+	if _, err := small.eng.EmbedSearch(opt); err == nil || !strings.Contains(err.Error(), "memory_budget_mb reached") {
+		t.Fatalf("embed past the memory budget: %v", err)
+	}
+}
+
+// BenchmarkEmbedPush measures an embedder pushing batches of 1000 ~170-byte entries into a
+// text search (encoded to the disk-backed render store).
+func BenchmarkEmbedPush(b *testing.B) {
+	eng, err := engine.New(engine.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer eng.Close()
+	x, err := eng.EmbedSearch(engine.EmbedOptions{Tags: []string{"app"}, Start: base, End: base.Add(24 * time.Hour)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	batch := make([]engine.Entry, 1000)
+	size := 0
+	for i := range batch {
+		batch[i] = engine.Entry{TS: base.Add(time.Duration(i) * time.Second).UnixNano(),
+			Data: fmt.Appendf(nil, "2024-05-01T09:00:00Z host=web-%d app=edge method=GET path=/api/v1/items/%d status=200 bytes=5120 ua=\"Mozilla/5.0 (X11; Linux x86_64)\" seq=%d", i%32, i*7919, i)}
+		size += len(batch[i].Data)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if err := x.Push(batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "entries/s")
+}
