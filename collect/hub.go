@@ -78,6 +78,9 @@ type Sources struct {
 	IndexerAddr string
 	// Collector samples this machine. Default NewCollector(Config{}).
 	Collector *Collector
+	// Cluster, when set, replaces this machine and Store: every host comes from it, and a
+	// change of the host set is published as a fresh sysDesc (PROTOCOL.md §2.1 step 5).
+	Cluster ClusterSource
 }
 
 // HubConfig configures a Hub. The zero value works: periods default to PROTOCOL.md §2.1's
@@ -110,6 +113,9 @@ type Hub struct {
 
 	descOnce sync.Once
 	desc     Packet
+	descMu   sync.Mutex // cluster mode: guards desc, descSig, descPub
+	descSig  string     // cluster mode: host keys of desc
+	descPub  string     // cluster mode: host keys of the sysDesc last published by Run
 
 	mu       sync.Mutex
 	at       [len(periodic)]time.Time // when the figures of each type were last refreshed
@@ -143,6 +149,9 @@ func NewHub(cfg HubConfig) *Hub {
 			h.periods[i] = p.def
 		}
 	}
+	if cfg.Cluster != nil {
+		return h
+	}
 	h.sys.Hosts = []wire.SysStats{{Host: WebserverHost, Stats: &h.web}}
 	if cfg.Store != nil {
 		h.ping.States = []wire.PingState{{Addr: cfg.IndexerAddr, State: "OK"}}
@@ -161,6 +170,10 @@ func (h *Hub) Periods() (ping, sysStats, idxStats, igstStats time.Duration) {
 // SysDesc returns the sysDesc packet (PROTOCOL.md §2.2, §2.7), read from the Collector on the
 // first call. The bytes are shared and never change: do not modify them.
 func (h *Hub) SysDesc() Packet {
+	if h.cfg.Cluster != nil {
+		p, _ := h.clusterSysDesc(time.Now(), false)
+		return p
+	}
 	h.descOnce.Do(func() {
 		info := h.cfg.Collector.SysDesc()
 		hosts := []wire.SysInfo{info}
@@ -214,6 +227,9 @@ func (h *Hub) Run(ctx context.Context, publish func(Packet)) {
 	}
 	defer h.running.Store(false)
 	start := time.Now()
+	if h.cfg.Cluster != nil {
+		h.clusterSysDesc(start, true) // subscribers so far got this one on Open
+	}
 	var next [len(periodic)]time.Time
 	for i := range next {
 		next[i] = start.Add(h.periods[i])
@@ -237,6 +253,11 @@ func (h *Hub) Run(ctx context.Context, publish func(Packet)) {
 		for i := range next {
 			if now.Before(next[i]) {
 				continue
+			}
+			if h.cfg.Cluster != nil && periodic[i] == TypePing {
+				if p, changed := h.clusterSysDesc(now, true); changed {
+					publish(p)
+				}
 			}
 			publish(h.tick(i, now))
 			if ctx.Err() != nil {
@@ -282,6 +303,10 @@ func typeIndex(typ string) int {
 // refresh reads the figures of type i at now. h.mu must be held.
 func (h *Hub) refresh(i int, now time.Time) {
 	h.at[i] = now
+	if h.cfg.Cluster != nil {
+		h.refreshCluster(i, now)
+		return
+	}
 	switch periodic[i] {
 	case TypeSysStats:
 		s, err := h.cfg.Collector.Sample(now)

@@ -59,6 +59,8 @@ type Config struct {
 	Logger *slog.Logger // default slog.Default()
 	// Registry receives the engine's metrics; nil creates a private one served on /metrics.
 	Registry *prometheus.Registry
+	// Cluster, when set, makes the engine a node of a cluster; nil is a single node.
+	Cluster *ClusterHooks
 }
 
 // StatsConfig configures the stats socket.
@@ -152,7 +154,9 @@ func New(cfg Config) (*Engine, error) {
 			userOnLimit(field)
 		}
 	}
-	if e.store != nil {
+	if cfg.Cluster != nil {
+		e.manager = search.NewManager(sc, cfg.Cluster.Source, cfg.Cluster.Tags, extract.AppendExplore)
+	} else if e.store != nil {
 		e.manager = search.NewManager(sc, e.store, e.store, extract.AppendExplore)
 	} else {
 		e.manager = search.NewManager(sc, nil, nil, extract.AppendExplore)
@@ -171,7 +175,14 @@ func New(cfg Config) (*Engine, error) {
 		e.mux.Handle(p, srv)
 	}
 	ingestThrottle := access.NewThrottle(cfg.Access.MaxIngestBytesPerSecond) // one per process: every ingest route
+	var sink ingest.Sink
 	if e.store != nil {
+		sink = ingestSink{e.store}
+	}
+	if cfg.Cluster != nil {
+		sink = cfg.Cluster.Ingest
+	}
+	if sink != nil {
 		ic := cfg.Ingest
 		if ic.MaxEntrySize == 0 {
 			ic.MaxEntrySize = cfg.Store.MaxEntrySize // the store's limit, so oversize entries get a 400
@@ -179,7 +190,7 @@ func New(cfg Config) (*Engine, error) {
 		if ic.Logger == nil {
 			ic.Logger = cfg.Logger
 		}
-		e.mux.Handle("/api/ingest", e.throttleIngest(ingest.NewHandler(ingestSink{e.store}, ic), ingestThrottle))
+		e.mux.Handle("/api/ingest", e.throttleIngest(ingest.NewHandler(sink, ic), ingestThrottle))
 	}
 	e.rest = e.newREST(ingestThrottle) // the REST API of Gravwell's clients (engine/rest, searchctrl.go)
 	e.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
@@ -228,9 +239,9 @@ func (e *Engine) TagID(name string) (uint16, error) {
 
 // SeedDemo fills an empty store with the deterministic demo data set (about a million entries
 // over the last 24 hours when count is 0) and returns how many entries it stored. A store that
-// already holds data is left alone.
+// already holds data is left alone, and so is a cluster node's (its data comes from the cluster).
 func (e *Engine) SeedDemo(ctx context.Context, count int) (int, error) {
-	if e.store == nil {
+	if e.store == nil || e.cfg.Cluster != nil {
 		return 0, nil
 	}
 	if _, _, ok := e.store.TimeBounds(); ok {

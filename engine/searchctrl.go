@@ -34,6 +34,12 @@ func (e *Engine) newREST(ingestThrottle *access.Throttle) *rest.API {
 	if e.store != nil {
 		cfg.Store = e.store
 	}
+	if e.cfg.Cluster != nil {
+		cfg.Store = nil // a cluster node ingests through the cluster, never into its own store
+		if st, ok := e.cfg.Cluster.Ingest.(rest.Store); ok {
+			cfg.Store = st
+		}
+	}
 	api := rest.New(cfg)
 	api.Register(e.mux)
 	return api

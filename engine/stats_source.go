@@ -34,6 +34,9 @@ func (e *Engine) hubConfig() collect.HubConfig {
 	if e.store != nil {
 		src.Store = storeSource{e.store}
 	}
+	if e.cfg.Cluster != nil {
+		src.Cluster = e.cfg.Cluster.Stats
+	}
 	return collect.HubConfig{Sources: src, PingPeriod: c.PingPeriod, SysStatsPeriod: c.SysStatsPeriod,
 		IdxStatsPeriod: c.IdxStatsPeriod, IgstStatsPeriod: c.IgstStatsPeriod}
 }

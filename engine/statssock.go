@@ -22,7 +22,7 @@ type statsService struct {
 	log *slog.Logger
 
 	mu   sync.Mutex
-	subs [2]map[*server.Session]uint8       // [documented] session → bit i set: subscribed to statsTypes[i]
+	subs [2]map[*server.Session]uint8       // [documented] session → bit i set: subscribed to statsTypes[i]; descBit: to sysDesc
 	last [2][len(statsTypes)]*server.Shared // latest packet per shape and type
 	snap []*server.Session                  // publish's reused snapshot of one type's subscribers
 }
@@ -34,6 +34,9 @@ func newStatsService(hub *collect.Hub, log *slog.Logger) *statsService {
 	}
 	return s
 }
+
+// descBit marks a subscriber of sysDesc, which a cluster republishes when its hosts change.
+const descBit = 1 << 7
 
 // statsEndpoint is the server.Service of one stats path.
 type statsEndpoint struct {
@@ -89,6 +92,9 @@ func (ep *statsEndpoint) Open(sess *server.Session, subs []string) {
 			return
 		}
 	}
+	if desc {
+		mask |= descBit
+	}
 	s.mu.Lock()
 	s.subs[ep.documented][sess] = mask
 	s.mu.Unlock()
@@ -127,6 +133,10 @@ func (ep *statsEndpoint) Closed(sess *server.Session) {
 // publish frames a hub packet once per shape and sends it to every subscriber of its type.
 // It runs on the hub's goroutine only.
 func (s *statsService) publish(p collect.Packet) {
+	if p.Type == collect.TypeSysDesc {
+		s.publishDesc(p)
+		return
+	}
 	i := slices.Index(statsTypes[:], p.Type)
 	if i < 0 {
 		return
@@ -142,6 +152,24 @@ func (s *statsService) publish(p collect.Packet) {
 		s.snap = s.snap[:0]
 		for sess, mask := range s.subs[doc] {
 			if mask&(1<<i) != 0 {
+				s.snap = append(s.snap, sess)
+			}
+		}
+		s.mu.Unlock()
+		s.broadcast(m, s.snap)
+		m.Release()
+	}
+}
+
+// publishDesc sends a fresh sysDesc (a cluster's host set changed, PROTOCOL.md §2.1 step 5)
+// to every subscriber of sysDesc. New subscribers get it from the hub on Open.
+func (s *statsService) publishDesc(p collect.Packet) {
+	for doc := range s.subs {
+		m := server.NewShared(payloadFor(p, doc))
+		s.mu.Lock()
+		s.snap = s.snap[:0]
+		for sess, mask := range s.subs[doc] {
+			if mask&descBit != 0 {
 				s.snap = append(s.snap, sess)
 			}
 		}

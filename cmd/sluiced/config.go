@@ -65,6 +65,20 @@ type settings struct {
 	MaxSearchCPU            duration `json:"max_search_cpu"`              // SLUICE_MAX_SEARCH_CPU
 	MaxQueryBytes           int      `json:"max_query_bytes"`             // SLUICE_MAX_QUERY_BYTES
 	MaxQueryPatterns        int      `json:"max_query_patterns"`          // SLUICE_MAX_QUERY_PATTERNS
+	// Cluster (README "Cluster"); without NATS the node is a single process as before.
+	Role          string   `json:"role"`           // -role, SLUICE_ROLE: all, indexer or webserver
+	NATS          string   `json:"nats"`           // -nats, SLUICE_NATS: NATS server URLs, comma separated
+	NodeName      string   `json:"node_name"`      // -node-name, SLUICE_NODE_NAME; default the host name
+	NATSCreds     string   `json:"nats_creds"`     // -nats-creds, SLUICE_NATS_CREDS: a .creds file
+	NATSUser      string   `json:"nats_user"`      // -nats-user, SLUICE_NATS_USER
+	NATSPassword  string   `json:"nats_password"`  // SLUICE_NATS_PASSWORD
+	NATSToken     string   `json:"nats_token"`     // SLUICE_NATS_TOKEN
+	Partitions    int      `json:"partitions"`     // -partitions, SLUICE_PARTITIONS; default 8
+	Replicas      int      `json:"replicas"`       // -replicas, SLUICE_REPLICAS; default 1
+	RebuildFrom   string   `json:"rebuild_from"`   // -rebuild-from, SLUICE_REBUILD_FROM: RFC 3339 time
+	Heartbeat     duration `json:"heartbeat"`      // SLUICE_HEARTBEAT; default 1s
+	DeadAfter     duration `json:"dead_after"`     // SLUICE_DEAD_AFTER; default 10s
+	SearchTimeout duration `json:"search_timeout"` // SLUICE_SEARCH_TIMEOUT; default dead_after
 
 	// Wells route tags to wells with their own retention and accelerator (config file only).
 	Wells []wellSettings `json:"wells"`
@@ -96,7 +110,7 @@ func (d *duration) UnmarshalJSON(b []byte) error {
 }
 
 func defaultSettings() settings {
-	return settings{Listen: "127.0.0.1:8080", Data: "./data", Demo: true, LogLevel: "info"}
+	return settings{Listen: "127.0.0.1:8080", Data: "./data", Demo: true, LogLevel: "info", Role: "all"}
 }
 
 // loadSettings applies the config file, the environment and the flags in args, in that order.
@@ -114,6 +128,14 @@ func loadSettings(args []string, env func(string) (string, bool)) (settings, err
 	tlsCert := fs.String("tls-cert", "", "PEM certificate `file`: serve https and wss (with -tls-key)")
 	tlsKey := fs.String("tls-key", "", "PEM private key `file` of -tls-cert")
 	allowInsecure := fs.Bool("allow-insecure", false, "serve plain TCP off loopback even with principals configured")
+	role := fs.String("role", "all", "cluster role: all, indexer or webserver (indexer and webserver need -nats)")
+	natsURL := fs.String("nats", "", "NATS server `URLs`, comma separated: run as a cluster node")
+	nodeName := fs.String("node-name", "", "cluster node `name`, unique (default the host name)")
+	natsCreds := fs.String("nats-creds", "", "NATS credentials `file`")
+	natsUser := fs.String("nats-user", "", "NATS user (password in SLUICE_NATS_PASSWORD or the config file)")
+	partitions := fs.Int("partitions", 0, "ingest partitions, the same on every node (default 8)")
+	replicas := fs.Int("replicas", 0, "JetStream replicas of every entry (default 1)")
+	rebuildFrom := fs.String("rebuild-from", "", "indexer: rebuild partitions it never held from this RFC 3339 `time`")
 	if err := fs.Parse(args); err != nil {
 		return s, err
 	}
@@ -168,6 +190,16 @@ func loadSettings(args []string, env func(string) (string, bool)) (settings, err
 	}
 	if (s.TLSCert == "") != (s.TLSKey == "") {
 		return s, errors.New("tls_cert and tls_key must be set together")
+	}
+	for name, f := range map[string]func(){
+		"role": func() { s.Role = *role }, "nats": func() { s.NATS = *natsURL },
+		"node-name": func() { s.NodeName = *nodeName }, "nats-creds": func() { s.NATSCreds = *natsCreds },
+		"nats-user": func() { s.NATSUser = *natsUser }, "partitions": func() { s.Partitions = *partitions },
+		"replicas": func() { s.Replicas = *replicas }, "rebuild-from": func() { s.RebuildFrom = *rebuildFrom },
+	} {
+		if set[name] {
+			f()
+		}
 	}
 	return s, nil
 }
@@ -269,5 +301,18 @@ func applyEnv(s *settings, env func(string) (string, bool)) error {
 	dur("SLUICE_MAX_SEARCH_CPU", &s.MaxSearchCPU)
 	num("SLUICE_MAX_QUERY_BYTES", &s.MaxQueryBytes)
 	num("SLUICE_MAX_QUERY_PATTERNS", &s.MaxQueryPatterns)
+	str("SLUICE_ROLE", &s.Role)
+	str("SLUICE_NATS", &s.NATS)
+	str("SLUICE_NODE_NAME", &s.NodeName)
+	str("SLUICE_NATS_CREDS", &s.NATSCreds)
+	str("SLUICE_NATS_USER", &s.NATSUser)
+	str("SLUICE_NATS_PASSWORD", &s.NATSPassword)
+	str("SLUICE_NATS_TOKEN", &s.NATSToken)
+	num("SLUICE_PARTITIONS", &s.Partitions)
+	num("SLUICE_REPLICAS", &s.Replicas)
+	str("SLUICE_REBUILD_FROM", &s.RebuildFrom)
+	dur("SLUICE_HEARTBEAT", &s.Heartbeat)
+	dur("SLUICE_DEAD_AFTER", &s.DeadAfter)
+	dur("SLUICE_SEARCH_TIMEOUT", &s.SearchTimeout)
 	return errors.Join(errs...)
 }

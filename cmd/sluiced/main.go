@@ -34,6 +34,7 @@ import (
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/engine/access"
 	"github.com/sluicehq/sluice/engine/store"
+	"github.com/sluicehq/sluice/engine/cluster"
 )
 
 func main() {
@@ -139,12 +140,35 @@ func serve(ctx context.Context, s settings, ready func(addr string)) error {
 	if tlsCfg != nil {
 		ln = tls.NewListener(ln, tlsCfg)
 	}
-	eng, err := engine.New(cfg)
+	ccfg, clustered, err := clusterConfig(s, ln.Addr().String(), logger)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	if s.Demo {
+	var node *cluster.Node
+	attach := func(*engine.Engine) error { return nil }
+	if clustered {
+		if node, attach, err = startCluster(ccfg, &cfg, "/"); err != nil {
+			ln.Close()
+			return err
+		}
+		logger.Info("cluster node", "name", ccfg.Name, "role", ccfg.Role, "nats", ccfg.URL)
+	}
+	eng, err := engine.New(cfg)
+	if err != nil {
+		ln.Close()
+		if node != nil {
+			node.Close()
+		}
+		return err
+	}
+	if err := attach(eng); err != nil {
+		node.Close()
+		eng.Close()
+		ln.Close()
+		return err
+	}
+	if s.Demo && node == nil {
 		n, err := eng.SeedDemo(ctx, s.DemoCount)
 		if err != nil {
 			eng.Close()
@@ -186,6 +210,11 @@ func serve(ctx context.Context, s settings, ready func(addr string)) error {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		err = srv.Shutdown(sctx)
 		cancel()
+	}
+	if node != nil {
+		if cerr := node.Close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
 	}
 	if cerr := eng.Close(); cerr != nil {
 		err = errors.Join(err, cerr)
