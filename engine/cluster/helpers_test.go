@@ -51,10 +51,14 @@ type testNode struct {
 	closed bool
 }
 
+// testDeadAfter is the nodes' DeadAfter: short, yet long enough for a loaded, shared machine
+// running the race detector.
+const testDeadAfter = 2 * time.Second
+
 // nodeConfig is the cluster configuration the tests use: fast heartbeats, quick death.
 func nodeConfig(url, name string, role cluster.Role) cluster.Config {
 	return cluster.Config{URL: url, Name: name, Role: role, IndexerKey: name + ":9404",
-		Heartbeat: 100 * time.Millisecond, DeadAfter: 1500 * time.Millisecond,
+		Heartbeat: 200 * time.Millisecond, DeadAfter: testDeadAfter,
 		SearchTimeout: 3 * time.Second, Partitions: 4, Replicas: 3, Logger: quiet()}
 }
 

@@ -46,10 +46,11 @@ type indexer struct {
 
 // owner is the consumption of one owned partition.
 type owner struct {
-	part   int
-	rev    uint64 // lease revision
-	cancel context.CancelFunc
-	done   chan struct{}
+	part    int
+	rev     uint64    // lease revision
+	renewed time.Time // when the lease was last written
+	cancel  context.CancelFunc
+	done    chan struct{}
 }
 
 func newIndexer(n *Node, st *store.Store, dir string) (*indexer, error) {
@@ -143,21 +144,23 @@ func leaseKey(p int) string { return "p" + strconv.Itoa(p) }
 
 func (x *indexer) rebalance() {
 	n := x.n
-	ctx, cancel := context.WithTimeout(x.ctx, n.cfg.Heartbeat)
+	ctx, cancel := context.WithTimeout(x.ctx, n.cfg.DeadAfter/2)
 	defer cancel()
-	// renew
-	owned := x.ownedList()
-	for _, o := range owned {
+	// renew; a lease whose revision moved on is lost at once, one we could not renew for
+	// most of its TTL is given up before it can expire under us
+	for _, o := range x.ownedList() {
 		rev, err := x.kv.Update(ctx, leaseKey(o.part), []byte(n.cfg.Name), o.rev)
-		if err != nil {
-			if x.ctx.Err() != nil {
-				return
-			}
-			n.log.Warn("cluster: partition lease lost; stopping its consumption", "partition", o.part, "err", err)
-			x.release(o, false)
+		if err == nil {
+			o.rev, o.renewed = rev, time.Now()
 			continue
 		}
-		o.rev = rev
+		if x.ctx.Err() != nil {
+			return
+		}
+		if errors.Is(err, jetstream.ErrKeyExists) || time.Since(o.renewed) > n.cfg.DeadAfter*3/4 {
+			n.log.Warn("cluster: partition lease lost; stopping its consumption", "partition", o.part, "err", err)
+			x.release(o, false)
+		}
 	}
 	live := len(n.members.liveIndexers(time.Now()))
 	if live == 0 {
@@ -224,7 +227,7 @@ func (x *indexer) release(o *owner, giveBack bool) {
 // take starts consuming partition p, whose lease has revision rev.
 func (x *indexer) take(p int, rev uint64) {
 	ctx, cancel := context.WithCancel(x.ctx)
-	o := &owner{part: p, rev: rev, cancel: cancel, done: make(chan struct{})}
+	o := &owner{part: p, rev: rev, renewed: time.Now(), cancel: cancel, done: make(chan struct{})}
 	x.mu.Lock()
 	x.owned[p] = o
 	x.mu.Unlock()
