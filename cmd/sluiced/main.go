@@ -33,8 +33,8 @@ import (
 	"github.com/sluicehq/sluice/demo"
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/engine/access"
-	"github.com/sluicehq/sluice/engine/store"
 	"github.com/sluicehq/sluice/engine/cluster"
+	"github.com/sluicehq/sluice/engine/store"
 )
 
 func main() {

@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sluicehq/sluice/ingest"
 	"github.com/sluicehq/sluice/wire"
 )
 
@@ -86,7 +87,7 @@ func (p *publisher) Ingest(entries []wire.Entry) error {
 				Data: appendEntries(make([]byte, 0, size), batch, zero)}
 			f, err := n.js.PublishMsgAsync(msg)
 			if err != nil {
-				return fmt.Errorf("cluster: ingest: cannot publish to %s: %w", subject, err)
+				return fmt.Errorf("%w: cluster: cannot publish to %s: %w", ingest.ErrUnavailable, subject, err)
 			}
 			futs = append(futs, f)
 		}
@@ -100,11 +101,11 @@ func (p *publisher) Ingest(entries []wire.Entry) error {
 		case err := <-f.Err():
 			errs = append(errs, err)
 		case <-timer.C:
-			return fmt.Errorf("cluster: ingest: JetStream did not acknowledge within %s", publishTimeout)
+			return fmt.Errorf("%w: cluster: JetStream did not acknowledge within %s", ingest.ErrUnavailable, publishTimeout)
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("cluster: ingest: %d of %d messages not stored: %w", len(errs), len(futs), errors.Join(errs...))
+		return fmt.Errorf("%w: cluster: %d of %d messages not stored: %w", ingest.ErrUnavailable, len(errs), len(futs), errors.Join(errs...))
 	}
 	return nil
 }
