@@ -513,3 +513,36 @@ func TestRESTTruncationAndKeepAlive(t *testing.T) {
 		}
 	}
 }
+
+// TestRESTDownloadOfDeletedSearch: a download following a running search that is deleted
+// ends, and its trailer says it is incomplete; an export says so in its last line.
+func TestRESTDownloadOfDeletedSearch(t *testing.T) {
+	ts := startServer(t, nil)
+	s, err := ts.eng.Embed(search.EmbedSpec{Query: "tag=ext", Tags: []string{"ext"}, Start: base, End: base.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Result.Add([]wire.Entry{{TS: base.UnixNano(), Data: []byte("first")}})
+	resp, err := http.Get(ts.srv.URL + "/api/searchctrl/" + s.ID + "/download/text")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, err := http.Get(ts.srv.URL + "/api/searchctrl/" + s.ID + "/entries")
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // both are waiting for more
+	if err := ts.eng.DeleteSearch(s.ID); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "first\n" || !strings.Contains(resp.Trailer.Get("X-Sluice-Error"), "deleted") || resp.Trailer.Get("X-Sluice-Next") != "1" {
+		t.Fatalf("download of a deleted search: %q, trailers %v", body, resp.Trailer)
+	}
+	eb, _ := io.ReadAll(exp.Body)
+	exp.Body.Close()
+	if !strings.HasSuffix(string(eb), `{"Error":"search has been deleted","Next":1}`+"\n") {
+		t.Fatalf("export of a deleted search: %q", eb)
+	}
+}

@@ -254,10 +254,11 @@ func TestGravwellClientSearchControl(t *testing.T) {
 		t.Fatalf("ParseSearch of a bad query: %v", err)
 	}
 
-	// A search launched on the websocket by the client itself.
-	s, err := c.StartSearch("tag=app", start, end, false)
+	// A search launched on the websocket by the client itself, with a LaunchInfo reference.
+	s, err := c.StartSearchEx(types.StartSearchRequest{SearchString: "tag=app", SearchStart: start.Format(time.RFC3339Nano),
+		SearchEnd: end.Format(time.RFC3339Nano), LaunchInfo: types.SearchLaunchInfo{Method: "dashboard", Reference: "dash-42"}})
 	if err != nil {
-		t.Fatalf("StartSearch: %v", err)
+		t.Fatalf("StartSearchEx: %v", err)
 	}
 	if err := c.WaitForSearch(s); err != nil {
 		t.Fatalf("WaitForSearch: %v", err)
@@ -293,10 +294,16 @@ func TestGravwellClientSearchControl(t *testing.T) {
 	}
 	si, err := c.SearchInfo(s.ID)
 	if err != nil || si.ItemCount != n || si.UserQuery != "tag=app" || si.Started.IsZero() ||
+		si.LaunchInfo.Method != "dashboard" || si.LaunchInfo.Reference != "dash-42" || st.LaunchInfo.Reference != "dash-42" ||
 		!slices.Equal(si.RenderDownloadFormats, []string{"archive", "csv", "json", "text"}) || si.Background {
 		t.Fatalf("SearchInfo: %+v %v", si, err)
 	}
 
+	var det types.BaseResponse
+	if err := s.Exchange(types.BaseRequest{ID: types.REQ_SEARCH_DETAILS}, &det); err != nil || det.Err() != nil ||
+		det.SearchInfo == nil || det.SearchInfo.LaunchInfo.Reference != "dash-42" {
+		t.Fatalf("SEARCH_DETAILS: %+v %v %v", det.SearchInfo, err, det.Err())
+	}
 	// Background, group, save.
 	if err := c.BackgroundSearch(s.ID); err != nil {
 		t.Fatalf("BackgroundSearch: %v", err)

@@ -106,7 +106,8 @@ func readWindow(r *http.Request) (window, *Error) {
 // follows it to its end. first=N starts at result N (no CSV header then), so an interrupted
 // download resumes where it stopped: N is the number of results received (entries, rows). The
 // body is followed by the trailers X-Sluice-Next (the index after the last result sent),
-// X-Sluice-Overlimit and X-Sluice-Warning (what the render store's limit dropped).
+// X-Sluice-Overlimit and X-Sluice-Warning (what the render store's limit dropped), and
+// X-Sluice-Error when the search was deleted before the download ended.
 func (a *API) download(w http.ResponseWriter, r *http.Request, c *access.Principal) {
 	s, e := a.lookup(r, c)
 	if e != nil {
@@ -139,7 +140,7 @@ func (a *API) download(w http.ResponseWriter, r *http.Request, c *access.Princip
 	h.Set("Content-Disposition", `attachment; filename="`+name+"."+formatInfo[format][0]+`"`)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Sluice-First", strconv.FormatInt(first, 10))
-	h.Set("Trailer", "X-Sluice-Next, X-Sluice-Overlimit, X-Sluice-Warning")
+	h.Set("Trailer", "X-Sluice-Next, X-Sluice-Overlimit, X-Sluice-Warning, X-Sluice-Error")
 	enc := &encoder{format: format}
 	var next int64
 	var err error
@@ -159,6 +160,9 @@ func (a *API) download(w http.ResponseWriter, r *http.Request, c *access.Princip
 		next, err = a.condensed(r.Context(), w, s, format, first)
 	}
 	a.trailers(w, s, next)
+	if errors.Is(err, render.ErrReleased) {
+		w.Header().Set("X-Sluice-Error", "search has been deleted: the download is incomplete")
+	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		a.log.Debug("rest: download ended early", "search", s.ID, "format", format, "err", err)
 	}
