@@ -217,6 +217,9 @@ func TestRESTBadRequests(t *testing.T) {
 	waitFinished(t, c, id)
 	other := restLaunch(t, ts, "tag=app json host | count by host | table", base, base.Add(time.Hour))
 	sc := "/api/searchctrl/" + id
+	if code, b := httpDo(t, "PUT", ts.srv.URL+sc+"/detach", nil, nil); code != 200 { // the launch's own hold
+		t.Fatalf("detach the launch: %d %s", code, b)
+	}
 	cases := []struct {
 		method, path, body string
 		status             int
@@ -545,4 +548,47 @@ func TestRESTDownloadOfDeletedSearch(t *testing.T) {
 	if !strings.HasSuffix(string(eb), `{"Error":"search has been deleted","Next":1}`+"\n") {
 		t.Fatalf("export of a deleted search: %q", eb)
 	}
+}
+
+// TestRESTForegroundLaunch: a foreground search launched over REST is held by the caller's
+// REST attachment like a socket holds its own: it lives while pinged, and goes after the grace
+// period once detached or once the attachment lapses.
+func TestRESTForegroundLaunch(t *testing.T) {
+	ts := startServer(t, func(c *engine.Config) { c.REST.KeepAlive = 300 * time.Millisecond })
+	ingestN(t, ts, "app", 10)
+	launch := func() string {
+		body := `{"SearchString":"tag=app","SearchStart":"2024-05-01T09:00:00Z","SearchEnd":"2024-05-01T10:00:00Z"}`
+		code, b := httpDo(t, "POST", ts.srv.URL+"/api/searchctrl/launch", nil, strings.NewReader(body))
+		var r struct {
+			SearchID   string
+			Background bool
+		}
+		if code != 200 || json.Unmarshal(b, &r) != nil || r.Background {
+			t.Fatalf("launch: %d %s", code, b)
+		}
+		return r.SearchID
+	}
+	status := func(id string) (int, string) {
+		code, b := httpDo(t, "GET", ts.srv.URL+"/api/searchctrl/"+id, nil, nil)
+		return code, string(b)
+	}
+	// Held while pinged, past several keep-alive periods.
+	id := launch()
+	for range 6 {
+		time.Sleep(100 * time.Millisecond)
+		if code, b := httpDo(t, "PUT", ts.srv.URL+"/api/searchctrl/"+id+"/ping", nil, nil); code != 200 || !strings.Contains(string(b), `"Attached":true`) {
+			t.Fatalf("ping: %d %s", code, b)
+		}
+	}
+	if code, b := status(id); code != 200 || !strings.Contains(b, `"AttachedClients":1`) || !strings.Contains(b, `"State":"ACTIVE"`) {
+		t.Fatalf("pinged foreground search: %d %s", code, b)
+	}
+	// Detached: gone after the grace period.
+	if code, b := httpDo(t, "PUT", ts.srv.URL+"/api/searchctrl/"+id+"/detach", nil, nil); code != 200 {
+		t.Fatalf("detach: %d %s", code, b)
+	}
+	ts.waitGone(t, id, 5*time.Second)
+	// Not pinged: the attachment lapses, then the search goes.
+	id = launch()
+	ts.waitGone(t, id, 5*time.Second)
 }

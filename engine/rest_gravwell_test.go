@@ -194,10 +194,11 @@ func decodeJSONLines(t *testing.T, r io.Reader) []types.StringTagEntry {
 	return out
 }
 
-// restLaunch launches query with POST /api/searchctrl/launch and returns the search ID.
+// restLaunch launches query as a background search with POST /api/searchctrl/launch and
+// returns the search ID.
 func restLaunch(t *testing.T, ts *testServer, query string, start, end time.Time) string {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"SearchString": query, "SearchStart": start, "SearchEnd": end,
+	body, _ := json.Marshal(map[string]any{"SearchString": query, "SearchStart": start, "SearchEnd": end, "Background": true,
 		"LaunchInfo": map[string]string{"method": "directquery", "reference": "ref-" + query}})
 	code, b := httpDo(t, "POST", ts.srv.URL+"/api/searchctrl/launch", nil, bytes.NewReader(body))
 	var r types.StartSearchResponse

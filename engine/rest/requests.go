@@ -32,18 +32,37 @@ func (a *API) attach(w http.ResponseWriter, r *http.Request, c *access.Principal
 		writeError(w, e)
 		return
 	}
+	if e := a.hold(s, c, false); e != nil {
+		writeError(w, e)
+		return
+	}
+	info := s.Result.Info()
+	b := wire.GetBuffer()
+	defer wire.PutBuffer(b)
+	b.B = wire.AppendAttachSearchResponse(b.B, &wire.AttachSearchResponse{
+		RendererMod: s.Query.Renderer, RendererCmd: s.Query.RenderCmd, Info: &info})
+	writeRaw(w, http.StatusOK, b.B)
+}
+
+// hold makes c a consumer of s through a REST attachment (once per caller and search; holding
+// again renews it). consumed says the caller already holds a consumer of s (a launch's own),
+// which the attachment takes over.
+func (a *API) hold(s *search.Search, c *access.Principal, consumed bool) *Error {
 	key := attachKey(s.ID, c)
 	a.mu.Lock()
 	at := a.attached[key]
 	fresh := at == nil
 	a.mu.Unlock()
 	if fresh {
-		if _, err := a.m.Attach(s.ID); err != nil {
-			writeError(w, notFound("id", "search "+strconv.Quote(s.ID)+" not found"))
-			return
+		if !consumed {
+			if _, err := a.m.Attach(s.ID); err != nil {
+				return notFound("id", "search "+strconv.Quote(s.ID)+" not found")
+			}
 		}
 		at = &attachment{s: s}
 		s.OnDelete(func() { a.forget(s.ID) })
+	} else if consumed {
+		s.Detach() // the caller already holds one
 	}
 	a.mu.Lock()
 	if a.closed {
@@ -51,8 +70,7 @@ func (a *API) attach(w http.ResponseWriter, r *http.Request, c *access.Principal
 		if fresh {
 			s.Detach()
 		}
-		writeError(w, &Error{Status: http.StatusServiceUnavailable, Msg: "server is shutting down"})
-		return
+		return &Error{Status: http.StatusServiceUnavailable, Msg: "server is shutting down"}
 	}
 	if old := a.attached[key]; fresh && old != nil {
 		s.Detach() // a concurrent attach won: keep one consumer
@@ -62,12 +80,7 @@ func (a *API) attach(w http.ResponseWriter, r *http.Request, c *access.Principal
 	a.attached[key] = at
 	a.armJanitorLocked()
 	a.mu.Unlock()
-	info := s.Result.Info()
-	b := wire.GetBuffer()
-	defer wire.PutBuffer(b)
-	b.B = wire.AppendAttachSearchResponse(b.B, &wire.AttachSearchResponse{
-		RendererMod: s.Query.Renderer, RendererCmd: s.Query.RenderCmd, Info: &info})
-	writeRaw(w, http.StatusOK, b.B)
+	return nil
 }
 
 // ping serves /api/searchctrl/{id}/ping: it renews the caller's attachment (if any) and

@@ -380,8 +380,9 @@ func (a *API) parse(w http.ResponseWriter, r *http.Request, c *access.Principal)
 // launch serves POST /api/searchctrl/launch: a StartSearchRequest, decoded and launched by the
 // same core as the search socket, answered with StartSearchResponse (no output channel: read
 // the results with the render-request, download and export routes). The search starts at once
-// and is a background search: it lives until deleted (or BackgroundRetention after its last
-// consumer), since no socket holds it.
+// and behaves as one launched on a socket: the caller holds it through a REST attachment (as
+// POST …/attach), which lapses after KeepAlive without a ping; then a foreground search is
+// deleted after the grace period, a background one (Background: true) stays.
 func (a *API) launch(w http.ResponseWriter, r *http.Request, c *access.Principal) {
 	body, e := readBody(r, false)
 	if e != nil {
@@ -406,7 +407,6 @@ func (a *API) launch(w http.ResponseWriter, r *http.Request, c *access.Principal
 		writeError(w, &Error{Status: http.StatusForbidden, Field: "Global", Msg: "only admins may launch a global search"})
 		return
 	}
-	req.Background = true
 	s, err := a.m.LaunchWire(&req, c.UID, 0, access.LimitKey(c, r.RemoteAddr))
 	if err != nil {
 		var le *search.LimitError
@@ -420,8 +420,12 @@ func (a *API) launch(w http.ResponseWriter, r *http.Request, c *access.Principal
 		}
 		return
 	}
-	s.Start()
-	s.Detach() // no consumer holds a REST launch; as a background search it stays
+	s.Start() // the launch's consumer: the caller's REST attachment holds it
+	if e := a.hold(s, c, true); e != nil {
+		s.Detach()
+		writeError(w, e)
+		return
+	}
 	resp := s.StartReply(&req, "")
 	b := wire.GetBuffer()
 	defer wire.PutBuffer(b)
