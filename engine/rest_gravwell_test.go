@@ -214,7 +214,7 @@ func restLaunch(t *testing.T, ts *testServer, query string, start, end time.Time
 // waitFinished polls the client's SearchStatus until the search finished.
 func waitFinished(t *testing.T, c *gwclient.Client, id string) types.SearchInfo {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(90 * time.Second) // -race on a loaded machine is slow
 	for time.Now().Before(deadline) {
 		// NOTE: the client's SearchInfo.UnmarshalJSON drops Duration (its alias overwrites
 		// it), so the run state is read from SearchCtrlStatus' Progress.

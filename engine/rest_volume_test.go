@@ -19,15 +19,15 @@ import (
 // process's memory budget and checks that the heap stays flat meanwhile: downloads read the
 // disk-backed render store a chunk at a time.
 func TestRESTDownloadLargerThanMemoryBudget(t *testing.T) {
-	const budget = 16 << 20
+	const budget = 8 << 20
 	ts := startServer(t, func(c *engine.Config) { c.Search.MemoryBudget = budget })
-	const n = 100_000
+	const n = 60_000
 	id, err := ts.eng.TagID("big")
 	if err != nil {
 		t.Fatal(err)
 	}
 	pad := strings.Repeat("x", 400)
-	for b := 0; b < n; b += 10_000 {
+	for b := 0; b < n; b += 10_000 { // about 33 MB of json, 4× the budget
 		batch := make([]wire.Entry, 10_000)
 		for k := range batch {
 			i := b + k
