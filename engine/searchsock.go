@@ -76,7 +76,7 @@ func (ss *searchService) Closed(sess *server.Session) {
 func (ss *searchService) Message(sess *server.Session, channel string, data []byte) {
 	switch channel {
 	case "PONG":
-		ss.send(sess, "PONG", func(dst []byte) []byte { return append(dst, "{}"...) })
+		sess.SendFrame(pongReply)
 	case "parse":
 		ss.parse(sess, data)
 	case "search":
@@ -87,6 +87,9 @@ func (ss *searchService) Message(sess *server.Session, channel string, data []by
 		ss.output(sess, channel, data)
 	}
 }
+
+// pongReply is the answer to every PONG message, framed once.
+var pongReply = server.NewEnvelopeFrame("PONG", []byte("{}"))
 
 // send frames one message on channel; fill appends the data value.
 func (ss *searchService) send(sess *server.Session, channel string, fill func([]byte) []byte) error {

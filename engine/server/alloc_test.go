@@ -41,3 +41,21 @@ func TestFeedMessageNoAllocs(t *testing.T) {
 		t.Fatalf("a split message allocates %v times", n)
 	}
 }
+
+// Sending a constant frame (the PONG reply) builds nothing.
+func TestSendFrameNoAllocs(t *testing.T) {
+	e := newEnv(t, Config{})
+	r := e.rawDial(t, nil, nil)
+	r.write(text(`{"Subs":["PONG"]}`))
+	r.readText()
+	s := e.svc.waitOpen(t)
+	pong := NewEnvelopeFrame("PONG", []byte("{}"))
+	n := testing.AllocsPerRun(100, func() {
+		if err := s.SendFrame(pong); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if n != 0 {
+		t.Fatalf("SendFrame allocates %v times", n)
+	}
+}

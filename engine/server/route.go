@@ -81,7 +81,7 @@ func (s *Session) negotiate(sc *scratch, p []byte) {
 	if !s.state.CompareAndSwap(stNegotiating, stOpen) {
 		return // the negotiation deadline passed meanwhile
 	}
-	s.sendBare(wire.AppendSubsACK)
+	s.SendFrame(subsACK)
 	s.opened = true
 	s.svc.Open(s, names)
 }
