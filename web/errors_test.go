@@ -8,15 +8,20 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/sluicehq/sluice/engine"
 )
 
 // TestConsoleErrors: a bad query shows the parse error at the module it names as it is
 // typed; launching it anyway shows the server's refusal in place; an absolute range that
 // ends before it starts is refused before it is sent; a request on a search deleted behind
 // the page's back shows the server's RESP_ERROR text on the results; Esc while a launch is
-// on its way refuses the launch, and the server discards the search.
+// on its way refuses the launch, and the server discards the search. The server has no
+// tokens here, as `make run` starts it.
 func TestConsoleErrors(t *testing.T) {
-	e := startConsole(t)
+	// This server has no tokens, as `make run` starts it (loopback only): the page connects
+	// without offering one.
+	e := startConsole(t, func(c *engine.Config) { c.Server.Tokens = nil })
 	e.open("/")
 	e.waitJS("the search socket", `document.querySelector('#pill-search').dataset.state === 'open'`, 10*time.Second)
 

@@ -381,6 +381,7 @@ export class SearchConsole {
     }
     this.toURL();
     this.closeCurrent();
+    if (this.launching) Object.assign(this.launching, {cancelled: true, replaced: true}); // a newer launch replaces one still on its way
     const addendum = {filterID: 'console-' + (++this.addendum)};
     const p = this.replies.expect('search', 'launch');
     const sent = this.sock.send('search', {SearchString: text, SearchStart: iso(a), SearchEnd: iso(b), Background: false, NoHistory: false, Preview: false,
@@ -401,9 +402,11 @@ export class SearchConsole {
       this.showLaunchError(err.message);
       return;
     } finally {
-      this.launchBtn.disabled = false;
-      this.cancelBtn.hidden = true;
-      if (this.launching === launching) this.launching = null;
+      if (this.launching === launching) {
+        this.launching = null;
+        this.launchBtn.disabled = false;
+        this.cancelBtn.hidden = true;
+      }
     }
     if (r.Error !== undefined && r.Error !== null) {
       this.showLaunchError(r.Error);
@@ -412,6 +415,7 @@ export class SearchConsole {
     if (launching.cancelled) {
       // Esc while the launch was on its way: refuse it; the server discards the search (§3.4).
       this.sock.send('search', {OK: false, OutputSearchSubproto: r.OutputSearchSubproto});
+      if (launching.replaced) return;
       replace(this.launchError, h('b', {}, 'Cancelled: '), `the search was discarded before it started (search ${r.SearchID}).`);
       this.launchError.hidden = false;
       this.launchError.dataset.cancelled = r.SearchID;
