@@ -317,3 +317,53 @@ func TestE2EFullDisk(t *testing.T) {
 	}
 	stop()
 }
+
+// TestE2ETagsOfFailedRequest: a JSON ingest with more new tags than Store.MaxTags gets a 4xx
+// naming the limit and keeps none of its tags: afterwards new tags are still accepted, and a
+// restart knows only tags with stored entries.
+func TestE2ETagsOfFailedRequest(t *testing.T) {
+	dir := t.TempDir()
+	cfg := engine.Config{DataDir: dir}
+	cfg.Store.MaxTags = 10
+	eng, err := engine.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(eng.Handler())
+	post := func(body string) (int, string) {
+		code, b := httpDo(t, "POST", srv.URL+"/api/ingest", http.Header{"Content-Type": {"application/json"}}, strings.NewReader(body))
+		return code, string(b)
+	}
+	var b strings.Builder
+	b.WriteString("[")
+	for i := range 12 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"Tag":"t%d","Text":"x"}`, i)
+	}
+	b.WriteString("]")
+	if code, body := post(b.String()); code/100 != 4 || !strings.Contains(body, "MaxTags=10") {
+		t.Fatalf("12 new tags with MaxTags 10: %d %s", code, body)
+	}
+	for i := range 10 { // the failed request left no tag behind: ten new ones fit
+		if code, body := post(fmt.Sprintf(`[{"Tag":"ok%d","Text":"y"}]`, i)); code != http.StatusOK {
+			t.Fatalf("new tag %d after the failed request: %d %s", i, code, body)
+		}
+	}
+	srv.Close()
+	if err := eng.Close(); err != nil {
+		t.Fatal(err)
+	}
+	eng, err = engine.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	if _, ok := eng.Store().LookupTag("t0"); ok {
+		t.Fatal("a tag of the failed request survived the restart")
+	}
+	if _, ok := eng.Store().LookupTag("ok9"); !ok {
+		t.Fatal("a tag with entries was lost")
+	}
+}

@@ -118,8 +118,37 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b)
 }
 
+// TagReleaser is implemented by sinks whose TagID holds a tag for the caller (the store):
+// the handler releases every tag it resolved once the request is done, so a request that
+// failed leaves none of its new tags behind.
+type TagReleaser interface {
+	ReleaseTags(ids []uint16)
+}
+
+// heldTags is the Tagger of one request: it records every ID the sink handed out.
+type heldTags struct {
+	Tagger
+	ids []uint16
+}
+
+func (h *heldTags) TagID(name string) (uint16, error) {
+	id, err := h.Tagger.TagID(name)
+	if err == nil {
+		h.ids = append(h.ids, id)
+	}
+	return id, err
+}
+
 // serve reads, parses and stores one request and returns the number of entries stored.
 func (h *handler) serve(r *http.Request) (int, error) {
+	tags := &heldTags{Tagger: h.sink}
+	if rel, ok := h.sink.(TagReleaser); ok {
+		defer func() { rel.ReleaseTags(tags.ids) }()
+	}
+	return h.serveWith(r, tags)
+}
+
+func (h *handler) serveWith(r *http.Request, tagger Tagger) (int, error) {
 	q := r.URL.Query()
 	var src netip.Addr
 	if s := q.Get("src"); s != "" {
@@ -154,11 +183,11 @@ func (h *handler) serve(r *http.Request) (int, error) {
 	var entries []wire.Entry
 	if isJSON {
 		entries, err = ParseJSONEntries(body, JSONOptions{
-			Tagger: h.sink, Tag: tag, SRC: src, Now: now.UnixNano(),
+			Tagger: tagger, Tag: tag, SRC: src, Now: now.UnixNano(),
 			MaxEntrySize: h.cfg.MaxEntrySize, MaxEntries: h.cfg.MaxEntries,
 		})
 	} else {
-		entries, err = h.parseLines(body, tag, src, now)
+		entries, err = h.parseLines(body, tagger, tag, src, now)
 	}
 	if err != nil {
 		return 0, err
@@ -198,7 +227,7 @@ func zoneMsg(addr []byte) string {
 }
 
 // parseLines splits a newline-delimited body into entries, then resolves the tag.
-func (h *handler) parseLines(body []byte, tag string, src netip.Addr, now time.Time) ([]wire.Entry, error) {
+func (h *handler) parseLines(body []byte, tagger Tagger, tag string, src netip.Addr, now time.Time) ([]wire.Entry, error) {
 	est := bytes.Count(body, []byte{'\n'}) + 1
 	if est > h.cfg.MaxEntries+1 {
 		est = h.cfg.MaxEntries + 1
@@ -222,7 +251,7 @@ func (h *handler) parseLines(body []byte, tag string, src netip.Addr, now time.T
 	if len(entries) == 0 {
 		return entries, nil
 	}
-	id, err := h.sink.TagID(tag)
+	id, err := tagger.TagID(tag)
 	if err != nil {
 		return nil, &InputError{Index: -1, Msg: "query parameter \"tag\": tag " + strconv.Quote(tag), Err: err}
 	}

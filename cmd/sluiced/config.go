@@ -41,6 +41,7 @@ type settings struct {
 	MaxMessageSize       int      `json:"max_message_size"`        // SLUICE_MAX_MESSAGE_SIZE
 	MaxBacklogBytes      int      `json:"max_backlog_bytes"`       // SLUICE_MAX_BACKLOG_BYTES
 	MaxEntrySize         int      `json:"max_entry_size"`          // SLUICE_MAX_ENTRY_SIZE
+	MaxTags              int      `json:"max_tags"`                // SLUICE_MAX_TAGS (store.Config.MaxTags)
 	MaxSearchesPerClient int      `json:"max_searches_per_client"` // SLUICE_MAX_SEARCHES_PER_CLIENT
 	MaxSearches          int      `json:"max_searches"`            // SLUICE_MAX_SEARCHES
 	RenderStoreLimitMB   int64    `json:"render_store_limit_mb"`   // SLUICE_RENDER_STORE_LIMIT_MB
@@ -272,6 +273,7 @@ func applyEnv(s *settings, env func(string) (string, bool)) error {
 	num("SLUICE_MAX_MESSAGE_SIZE", &s.MaxMessageSize)
 	num("SLUICE_MAX_BACKLOG_BYTES", &s.MaxBacklogBytes)
 	num("SLUICE_MAX_ENTRY_SIZE", &s.MaxEntrySize)
+	num("SLUICE_MAX_TAGS", &s.MaxTags)
 	num("SLUICE_MAX_SEARCHES_PER_CLIENT", &s.MaxSearchesPerClient)
 	num("SLUICE_MAX_SEARCHES", &s.MaxSearches)
 	num64 := func(name string, dst *int64) {

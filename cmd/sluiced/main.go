@@ -255,6 +255,7 @@ func engineConfig(s settings, logger *slog.Logger) engine.Config {
 		cfg.Store.Wells = append(cfg.Store.Wells, store.WellConfig{Name: w.Name, Tags: w.Tags,
 			MaxAge: time.Duration(w.MaxAge), MaxBytes: w.MaxBytes, Accel: w.Accelerator})
 	}
+	cfg.Store.MaxTags = s.MaxTags
 	cfg.Search.MaxSearchesPerClient = s.MaxSearchesPerClient
 	cfg.Search.MaxSearches = s.MaxSearches
 	cfg.Search.RenderLimit = s.RenderStoreLimitMB << 20

@@ -86,6 +86,11 @@ type Config struct {
 	// RetentionInterval is how often well retention limits are enforced besides after each
 	// ingest that touches a limited well. Default 1 minute.
 	RetentionInterval time.Duration
+	// MaxTags is the most tags that may exist at once (stored ones and new ones of requests
+	// in flight). Default and maximum MaxTags (65536, the tag ID space). Past it TagID fails
+	// with ErrTooManyTags and a *LimitError naming MaxTags, after reclaiming tags whose data
+	// retention removed.
+	MaxTags int
 }
 
 // WellConfig configures one well.
@@ -139,6 +144,12 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.ScanBatch < 0 {
 		return cfg, errors.New("store: Config.ScanBatch must be positive")
+	}
+	if cfg.MaxTags == 0 {
+		cfg.MaxTags = MaxTags
+	}
+	if cfg.MaxTags < 0 || cfg.MaxTags > MaxTags {
+		return cfg, errors.New("store: Config.MaxTags out of range (1.." + strconv.Itoa(MaxTags) + ")")
 	}
 	if cfg.RetentionInterval == 0 {
 		cfg.RetentionInterval = DefaultRetentionInterval

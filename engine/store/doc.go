@@ -12,7 +12,8 @@
 //	LOCK                  advisory lock held while a Store is open
 //	COMMIT                sequence number of the last durable group commit (commit.go)
 //	indexer.uuid          the indexer UUID (canonical 8-4-4-4-12, random v4)
-//	tags.log              append-only tag log: one checksummed record per tag, in ID order
+//	tags.log              append-only tag log: one checksummed record (name, ID, commit) per
+//	                      tag, written with the first entries of the tag (tags.go)
 //	wells/<name>/WELL     the well's shard duration, fixed when the well is created
 //	wells/<name>/<start>.shard       blocks of the shard starting at <start> ns (19 digits)
 //	wells/<name>/<start>.shard.idx   block offsets and headers written at Close, so reopening

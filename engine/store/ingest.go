@@ -19,6 +19,7 @@ type commitReq struct {
 	hdrs    []blockHeader // headers of all blocks, in buf order
 	accs    []*bloom      // accelerators of all blocks (nil: none), in buf order
 	buf     []byte        // encoded blocks, back to back
+	newTags []uint16      // tags of the entries that are not durable yet
 	entries uint64
 	bytes   uint64
 	done    chan error
@@ -34,10 +35,12 @@ type commitPart struct {
 
 // ingestState is pooled scratch for one Ingest call.
 type ingestState struct {
-	keys []ingestKey
-	raw  []byte
-	req  commitReq
-	ab   accelBuilder
+	keys    []ingestKey
+	raw     []byte
+	req     commitReq
+	ab      accelBuilder
+	tagSeen [1024]uint64 // distinct tags of the call (all zero between calls)
+	tagList []uint16
 }
 
 type ingestKey struct {
@@ -65,10 +68,40 @@ func (s *Store) Ingest(entries []wire.Entry) error {
 		return nil
 	}
 	names, wellOf := s.tags.view()
+	st := ingestPool.Get().(*ingestState)
+	defer st.release()
+	if err := s.checkEntries(st, entries, names); err != nil {
+		return err
+	}
+	s.encode(st, entries, wellOf)
+	s.life.RLock()
+	if s.closed {
+		s.life.RUnlock()
+		return ErrClosed
+	}
+	s.commitCh <- &st.req
+	s.life.RUnlock()
+	return <-st.req.done
+}
+
+// checkEntries validates entries (see Ingest) and lists in st.req.newTags the tags they
+// carry that are not durable yet, so the group commit writes their records.
+func (s *Store) checkEntries(st *ingestState, entries []wire.Entry, names []string) error {
+	tags := st.tagList[:0]
+	defer func() {
+		for _, t := range tags {
+			st.tagSeen[t>>6] = 0
+		}
+		st.tagList = tags[:0]
+	}()
 	for i := range entries {
 		e := &entries[i]
-		if int(e.Tag) >= len(names) {
+		if int(e.Tag) >= len(names) || names[e.Tag] == "" {
 			return &EntryError{Index: i, Reason: "unknown tag ID " + strconv.Itoa(int(e.Tag))}
+		}
+		if st.tagSeen[e.Tag>>6]&(1<<(e.Tag&63)) == 0 {
+			st.tagSeen[e.Tag>>6] |= 1 << (e.Tag & 63)
+			tags = append(tags, e.Tag)
 		}
 		if len(e.Data) > s.cfg.MaxEntrySize {
 			le := &LimitError{Field: "MaxEntrySize", Limit: int64(s.cfg.MaxEntrySize), Value: int64(len(e.Data))}
@@ -81,17 +114,16 @@ func (s *Store) Ingest(entries []wire.Entry) error {
 			return &EntryError{Index: i, Field: "SRC", Reason: "source address has an IPv6 zone"}
 		}
 	}
-	st := ingestPool.Get().(*ingestState)
-	defer st.release()
-	s.encode(st, entries, wellOf)
-	s.life.RLock()
-	if s.closed {
-		s.life.RUnlock()
-		return ErrClosed
+	t := s.tags
+	st.req.newTags = st.req.newTags[:0]
+	t.mu.RLock()
+	for _, id := range tags {
+		if int(id) < len(t.durable) && !t.durable[id] {
+			st.req.newTags = append(st.req.newTags, id)
+		}
 	}
-	s.commitCh <- &st.req
-	s.life.RUnlock()
-	return <-st.req.done
+	t.mu.RUnlock()
+	return nil
 }
 
 func (st *ingestState) release() {
@@ -105,6 +137,7 @@ func (st *ingestState) release() {
 	clear(st.req.accs)
 	st.req.accs = st.req.accs[:0]
 	st.req.buf = st.req.buf[:0]
+	st.req.newTags = st.req.newTags[:0]
 	ingestPool.Put(st)
 }
 
@@ -236,6 +269,12 @@ func (s *Store) commitGroup(group []*commitReq) {
 	seq := s.nextSeq
 	s.nextSeq++ // never reused, even if this group fails
 	var tl []touched
+	// records of the group's new tags: written and fsynced with its blocks, before COMMIT
+	var tagRecs []byte
+	var tagIDs []uint16
+	for _, r := range group {
+		tagRecs, tagIDs = s.tags.pendingRecords(tagRecs, r.newTags, seq, tagIDs)
+	}
 	err := func() error {
 		for _, r := range group {
 			for _, p := range r.parts {
@@ -265,6 +304,9 @@ func (s *Store) commitGroup(group []*commitReq) {
 				}
 			}
 		}
+		if err := s.writeTags(hk, tagRecs); err != nil {
+			return err
+		}
 		if err := s.syncTouched(hk, tl); err != nil {
 			return err
 		}
@@ -272,10 +314,22 @@ func (s *Store) commitGroup(group []*commitReq) {
 	}()
 	if err != nil {
 		s.rollback(hk, tl, err)
+		if len(tagRecs) > 0 {
+			// records past the log's committed size are ignored, and their sequence number
+			// never reaches COMMIT; cut them so the next group writes over them
+			s.tags.mu.RLock()
+			if terr := hk.truncate(s.tags.f, s.tags.size); terr != nil {
+				s.log.Warn("store: cannot cut the tag records of a failed group; they are overwritten by the next", "err", terr)
+			}
+			s.tags.mu.RUnlock()
+		}
 		for _, r := range group {
 			r.done <- err
 		}
 		return
+	}
+	if len(tagRecs) > 0 {
+		s.tags.markDurable(tagIDs, int64(len(tagRecs)))
 	}
 	var accs []accRecord
 	s.mu.Lock()
@@ -309,6 +363,28 @@ func (s *Store) commitGroup(group []*commitReq) {
 	for _, r := range group {
 		r.done <- nil
 	}
+}
+
+// writeTags appends a group's tag records to the tag log at its committed size and fsyncs it.
+func (s *Store) writeTags(hk *fileHooks, recs []byte) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	t := s.tags
+	t.mu.RLock()
+	f, off := t.f, t.size
+	t.mu.RUnlock()
+	n, err := hk.writeAt(f, recs, off)
+	if err == nil && n != len(recs) {
+		err = errors.New("short write")
+	}
+	if err == nil {
+		err = hk.sync(f)
+	}
+	if err != nil {
+		return fmt.Errorf("store: cannot write tag log: %w", err)
+	}
+	return nil
 }
 
 // syncTouched fsyncs every touched shard file, in parallel when there are several, and the

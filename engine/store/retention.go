@@ -45,6 +45,9 @@ func (s *Store) enforceRetention() {
 		if len(drop) == 0 {
 			continue
 		}
+		s.tags.mu.Lock()
+		s.tags.mayFree = true // tags whose data went with these shards may be reclaimed
+		s.tags.mu.Unlock()
 		for i, sh := range drop {
 			s.mu.RLock()
 			bad := sh.bad

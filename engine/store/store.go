@@ -127,7 +127,7 @@ func Open(cfg Config) (*Store, error) {
 			"tails_cut", c.TailsCut, "tail_bytes_cut", c.BytesCut, "index_files_rejected", c.IndexRejected)
 	}
 	s.nextSeq = commit.seq + 1
-	if s.tags, err = openTags(filepath.Join(dir, "tags.log"), s.log, s.route); err != nil {
+	if s.tags, err = openTags(filepath.Join(dir, "tags.log"), committed, s.cfg.MaxTags, s.log, s.route); err != nil {
 		return nil, err
 	}
 	s.counters.init()
@@ -307,7 +307,9 @@ func (s *Store) Stats() []WellStats {
 	}
 	s.mu.RUnlock()
 	for id, wi := range wellOf {
-		out[wi].Tags = append(out[wi].Tags, names[id])
+		if names[id] != "" {
+			out[wi].Tags = append(out[wi].Tags, names[id])
+		}
 	}
 	for i := range out {
 		slices.Sort(out[i].Tags)

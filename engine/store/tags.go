@@ -1,54 +1,79 @@
 package store
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/sluicehq/sluice/wire"
 )
 
 // Tag log: the file starts with tagLogMagic; each record is
 //
-//	name length uint8 | name | CRC32C of (length byte + name) uint32 LE
+//	name length uint8 | name | tag ID uint16 | commit sequence uint64 |
+//	CRC32C of everything before it in the record, uint32 LE
 //
-// Record i (0-based) defines tag ID i. Records are appended and fsynced before TagID returns.
-var tagLogMagic = []byte("SLTAGS1\n")
+// A new tag is only in memory (pending) until the first group commit holding entries of it:
+// the committer appends its record, with the group's sequence number, and fsyncs the log
+// before it writes COMMIT. So a tag becomes durable with its first entries, and never without
+// them: Open drops records of groups that never reached COMMIT, and a request that failed
+// leaves no tag behind. A later record for the same ID gives the ID a new name (an ID reused
+// after retention removed all data of its old tag); a later record for the same name moves
+// the name. Version 1 logs (SLTAGS1: name records in ID order, no IDs or sequence numbers)
+// are rewritten as version 2 on Open.
+var (
+	tagLogMagicV1 = []byte("SLTAGS1\n")
+	tagLogMagic   = []byte("SLTAGS2\n")
+)
 
-// tagTable maps tag names to IDs and to wells. names and wellOf only grow, and only under mu
-// held for writing, so a reader may keep slice headers taken under the read lock.
+// tagTable maps tag names to IDs and to wells. names and wellOf are replaced, never changed
+// in place below their length (appends excepted), under mu held for writing, so a reader
+// may keep slice headers taken under the read lock. A free ID has name "".
 type tagTable struct {
-	mu     sync.RWMutex
-	f      *os.File
-	size   int64 // committed length of the tag log
-	names  []string
-	wellOf []uint16 // tag ID → index into Store.wells
-	byName map[string]uint16
-	route  func(name string) uint16
+	mu      sync.RWMutex
+	f       *os.File
+	size    int64    // committed length of the tag log
+	names   []string // tag ID → name; "" for a free ID
+	wellOf  []uint16 // tag ID → index into Store.wells
+	durable []bool   // the ID's record is in the log (it has committed entries)
+	refs    []int32  // holders: TagID calls not yet matched by ReleaseTags
+	acq     []uint64 // epoch of the ID's last TagID
+	epoch   uint64
+	byName  map[string]uint16
+	free    []uint16 // free IDs below len(names)
+	live    int      // IDs in use
+	max     int      // Config.MaxTags
+	mayFree bool     // data was dropped (or Open ran) since the last reclaim
+	route   func(name string) uint16
 }
 
-// openTags loads (or creates) the tag log at p, cutting a torn tail.
-func openTags(p string, log *slog.Logger, route func(string) uint16) (*tagTable, error) {
+// openTags loads (or creates) the tag log at p, cutting a torn or uncommitted tail.
+func openTags(p string, committed uint64, max int, log *slog.Logger, route func(string) uint16) (*tagTable, error) {
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, errors.New("store: cannot open tag log: " + err.Error())
 	}
-	t := &tagTable{f: f, byName: make(map[string]uint16), route: route}
-	if err := t.load(p, log); err != nil {
-		f.Close()
+	t := &tagTable{f: f, byName: make(map[string]uint16), route: route, max: max, mayFree: true}
+	if err := t.load(p, committed, log); err != nil {
+		t.f.Close()
 		return nil, err
 	}
 	return t, nil
 }
 
-func (t *tagTable) load(p string, log *slog.Logger) error {
+func (t *tagTable) load(p string, committed uint64, log *slog.Logger) error {
 	b, err := io.ReadAll(t.f)
 	if err != nil {
 		return errors.New("store: cannot read tag log: " + err.Error())
@@ -66,16 +91,39 @@ func (t *tagTable) load(p string, log *slog.Logger) error {
 		t.size = int64(len(tagLogMagic))
 		return nil
 	}
-	tl, err := parseTagLog(b, 0)
+	tl, err := parseTagLog(b, committed)
 	if err != nil {
 		return errors.New("store: tag log " + p + ": " + err.Error())
 	}
-	for _, name := range tl.names {
-		t.add(name)
+	for id, name := range tl.names {
+		t.grow()
+		if name != "" {
+			t.set(uint16(id), name)
+			t.durable[id] = true
+		} else {
+			t.free = append(t.free, uint16(id))
+		}
+	}
+	if tl.v1 {
+		// rewrite as version 2: the same IDs, sequence 0 (committed before any group)
+		out := append([]byte(nil), tagLogMagic...)
+		for id, name := range t.names {
+			out = appendTagRecord(out, name, uint16(id), 0)
+		}
+		if err := writeFileAtomic(p, out); err != nil {
+			return err
+		}
+		t.f.Close()
+		if t.f, err = os.OpenFile(p, os.O_RDWR, 0); err != nil {
+			return errors.New("store: cannot open tag log: " + err.Error())
+		}
+		log.Info("store: tag log upgraded to version 2", "file", p, "tags", len(t.names))
+		t.size = int64(len(out))
+		return nil
 	}
 	off := tl.end
 	if off < len(b) {
-		log.Warn("store: cut torn tail of tag log", "file", p, "offset", off, "bytes", len(b)-off)
+		log.Warn("store: cut torn or uncommitted tail of tag log", "file", p, "offset", off, "bytes", len(b)-off)
 		if err := t.f.Truncate(int64(off)); err != nil {
 			return errors.New("store: cannot truncate tag log: " + err.Error())
 		}
@@ -87,46 +135,72 @@ func (t *tagTable) load(p string, log *slog.Logger) error {
 	return nil
 }
 
-// tagLog is a parsed tag log: names[i] is tag ID i; end is the length of the valid prefix.
+// tagLog is a parsed tag log: names[id] is tag ID id's name ("" for none); end is the length
+// of the valid, committed prefix; v1 marks a version 1 log.
 type tagLog struct {
 	names []string
 	end   int
+	v1    bool
 }
 
-// parseTagLog parses a whole tag log. Records after the first torn or corrupt one are left
-// out (end says where). It fails for a bad header, an invalid or duplicate name, or too many
-// tags.
+// parseTagLog parses a whole tag log. Parsing stops at the first torn or corrupt record, or
+// (version 2) at the first record of a group commit after committed (end says where). It
+// fails for a bad header, an invalid or duplicate name, or too many tags.
 func parseTagLog(b []byte, committed uint64) (tagLog, error) {
 	var tl tagLog
-	if len(b) < len(tagLogMagic) || string(b[:len(tagLogMagic)]) != string(tagLogMagic) {
+	switch {
+	case len(b) >= len(tagLogMagic) && string(b[:len(tagLogMagic)]) == string(tagLogMagic):
+	case len(b) >= len(tagLogMagicV1) && string(b[:len(tagLogMagicV1)]) == string(tagLogMagicV1):
+		tl.v1 = true
+	default:
 		return tl, errors.New("bad header")
 	}
-	seen := make(map[string]bool)
+	byName := make(map[string]int)
 	off := len(tagLogMagic)
 	for off < len(b) {
-		name, n, ok := parseTagRecord(b[off:])
-		if !ok {
-			break
+		var name string
+		var n, id int
+		if tl.v1 {
+			var ok bool
+			if name, n, ok = parseTagRecordV1(b[off:]); !ok {
+				break
+			}
+			if _, dup := byName[name]; dup {
+				return tl, errors.New("duplicate tag " + strconv.Quote(name))
+			}
+			id = len(tl.names)
+		} else {
+			var seq uint64
+			var ok bool
+			if name, id, seq, n, ok = parseTagRecord(b[off:]); !ok || seq > committed {
+				break
+			}
 		}
 		if validName(name) != nil {
 			return tl, errors.New("invalid tag name at offset " + strconv.Itoa(off))
 		}
-		if seen[name] {
-			return tl, errors.New("duplicate tag " + strconv.Quote(name))
-		}
-		if len(tl.names) == MaxTags {
+		if id >= MaxTags {
 			return tl, errors.New("more than 65536 tags")
 		}
-		seen[name] = true
-		tl.names = append(tl.names, name)
+		for len(tl.names) <= id {
+			tl.names = append(tl.names, "")
+		}
+		if old, ok := byName[name]; ok && old != id {
+			tl.names[old] = "" // the name moved to a new ID
+		}
+		if prev := tl.names[id]; prev != "" && prev != name {
+			delete(byName, prev) // the ID was reused
+		}
+		tl.names[id] = name
+		byName[name] = id
 		off += n
 	}
 	tl.end = off
 	return tl, nil
 }
 
-// parseTagRecord decodes one record; ok is false for a short or corrupt record.
-func parseTagRecord(b []byte) (name string, n int, ok bool) {
+// parseTagRecordV1 decodes one version 1 record; ok is false for a short or corrupt record.
+func parseTagRecordV1(b []byte) (name string, n int, ok bool) {
 	if len(b) < 1 {
 		return "", 0, false
 	}
@@ -140,19 +214,74 @@ func parseTagRecord(b []byte) (name string, n int, ok bool) {
 	return string(b[1 : 1+l]), 1 + l + 4, true
 }
 
-func appendTagRecord(dst []byte, name string) []byte {
+// parseTagRecord decodes one record; ok is false for a short or corrupt record.
+func parseTagRecord(b []byte) (name string, id int, seq uint64, n int, ok bool) {
+	if len(b) < 1 {
+		return "", 0, 0, 0, false
+	}
+	l := int(b[0])
+	n = 1 + l + 2 + 8 + 4
+	if l == 0 || len(b) < n {
+		return "", 0, 0, 0, false
+	}
+	if crc32.Checksum(b[:n-4], crcTable) != binary.LittleEndian.Uint32(b[n-4:]) {
+		return "", 0, 0, 0, false
+	}
+	id = int(binary.LittleEndian.Uint16(b[1+l:]))
+	seq = binary.LittleEndian.Uint64(b[1+l+2:])
+	return string(b[1 : 1+l]), id, seq, n, true
+}
+
+func appendTagRecord(dst []byte, name string, id uint16, seq uint64) []byte {
 	start := len(dst)
 	dst = append(dst, byte(len(name)))
 	dst = append(dst, name...)
+	dst = binary.LittleEndian.AppendUint16(dst, id)
+	dst = binary.LittleEndian.AppendUint64(dst, seq)
 	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], crcTable))
 }
 
-// add registers name as the next ID. Caller holds mu for writing (or owns t exclusively).
-func (t *tagTable) add(name string) uint16 {
-	id := uint16(len(t.names))
-	t.names = append(t.names, name)
-	t.wellOf = append(t.wellOf, t.route(name))
+// grow adds one free ID slot at the end. Caller holds mu for writing (or owns t).
+func (t *tagTable) grow() {
+	t.names = append(t.names, "")
+	t.wellOf = append(t.wellOf, 0)
+	t.durable = append(t.durable, false)
+	t.refs = append(t.refs, 0)
+	t.acq = append(t.acq, 0)
+}
+
+// set gives ID id the name, copying names and wellOf first so readers holding the old
+// slices see no change. Caller holds mu for writing (or owns t).
+func (t *tagTable) set(id uint16, name string) {
+	t.names, t.wellOf = slices.Clone(t.names), slices.Clone(t.wellOf)
+	t.names[id] = name
+	t.wellOf[id] = t.route(name)
 	t.byName[name] = id
+	t.live++
+}
+
+// release frees ID id. Caller holds mu for writing.
+func (t *tagTable) release(id uint16) {
+	delete(t.byName, t.names[id])
+	t.names = slices.Clone(t.names)
+	t.names[id] = ""
+	t.durable[id], t.refs[id] = false, 0
+	t.free = append(t.free, id)
+	t.live--
+}
+
+// alloc gives name a free ID (a reused one first) as a pending tag. Caller holds mu for
+// writing and has checked the limit.
+func (t *tagTable) alloc(name string) uint16 {
+	var id uint16
+	if n := len(t.free); n > 0 {
+		id = t.free[n-1]
+		t.free = t.free[:n-1]
+	} else {
+		id = uint16(len(t.names))
+		t.grow()
+	}
+	t.set(id, name)
 	return id
 }
 
@@ -164,49 +293,159 @@ func (t *tagTable) view() (names []string, wellOf []uint16) {
 	return names, wellOf
 }
 
-// TagID returns the ID of tag name, creating it if new. A new tag is durable (fsynced) when
-// TagID returns. Names are 1..MaxTagLength bytes of [A-Za-z0-9_.-]; errors wrap ErrInvalidTag
-// or ErrTooManyTags. Safe for concurrent use.
+// tagLimitError reports that Config.MaxTags tags exist; it matches ErrTooManyTags and
+// *LimitError.
+type tagLimitError struct{ le LimitError }
+
+func (e *tagLimitError) Error() string {
+	return "store: too many tags: Config.MaxTags=" + strconv.FormatInt(e.le.Limit, 10) +
+		" tags exist (a tag is kept while entries of it are stored; tags whose data retention removed are reused)"
+}
+
+func (e *tagLimitError) Unwrap() []error { return []error{ErrTooManyTags, &e.le} }
+
+// TagID returns the ID of tag name, creating it if new, and holds it for the caller until
+// ReleaseTags. A new tag exists in memory at once (LookupTag, MatchTags and TagName see it)
+// and becomes durable with the first Ingest of entries carrying it; a tag whose entries never
+// commit is gone after a restart, and at once when its last holder releases it. Names are
+// 1..MaxTagLength bytes of [A-Za-z0-9_.-]; errors wrap ErrInvalidTag, or ErrTooManyTags (and
+// a *LimitError naming Config.MaxTags) when MaxTags tags exist and none can be reclaimed.
+// Callers that never call ReleaseTags keep their tags for the Store's lifetime, which is
+// safe; callers that release let a failed request's new tags go. Safe for concurrent use.
 func (s *Store) TagID(name string) (uint16, error) {
 	t := s.tags
-	t.mu.RLock()
-	id, ok := t.byName[name]
-	t.mu.RUnlock()
-	if ok {
-		return id, nil
+	for reclaimed := false; ; reclaimed = true {
+		t.mu.Lock()
+		if id, ok := t.byName[name]; ok {
+			t.hold(id)
+			t.mu.Unlock()
+			return id, nil
+		}
+		if err := validName(name); err != nil {
+			t.mu.Unlock()
+			return 0, fmt.Errorf("%w %q: %s", ErrInvalidTag, truncate(name, 80), err)
+		}
+		if t.f == nil {
+			t.mu.Unlock()
+			return 0, ErrClosed
+		}
+		if t.live < t.max {
+			id := t.alloc(name)
+			t.hold(id)
+			t.mu.Unlock()
+			return id, nil
+		}
+		mayFree := t.mayFree
+		t.mu.Unlock()
+		if reclaimed || !mayFree {
+			return 0, &tagLimitError{LimitError{Field: "MaxTags", Limit: int64(t.max), Value: int64(t.max) + 1}}
+		}
+		s.reclaimTags()
 	}
-	if err := validName(name); err != nil {
-		return 0, fmt.Errorf("%w %q: %s", ErrInvalidTag, truncate(name, 80), err)
+}
+
+// hold records a TagID of id. Caller holds mu for writing.
+func (t *tagTable) hold(id uint16) {
+	t.refs[id]++
+	t.epoch++
+	t.acq[id] = t.epoch
+}
+
+// ReleaseTags ends the holds that TagID calls took on ids (one per call). A tag that is not
+// durable (no entries of it committed) and has no holder left is forgotten and its ID freed.
+// Releasing an ID not held is a no-op. Safe for concurrent use.
+func (s *Store) ReleaseTags(ids []uint16) {
+	t := s.tags
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, id := range ids {
+		if int(id) >= len(t.names) || t.names[id] == "" || t.refs[id] == 0 {
+			continue
+		}
+		t.refs[id]--
+		if t.refs[id] == 0 && !t.durable[id] {
+			t.release(id)
+		}
 	}
-	if s.isClosed() {
-		return 0, ErrClosed
+}
+
+// reclaimTags frees durable tags that no entry carries any more (retention dropped their
+// data) and no caller holds, so their IDs can be reused. It reads every block that may hold
+// them, so TagID runs it only when the limit is reached and data was dropped since the last
+// run. Tags of damaged ranges are kept (their data may come back from a backup).
+func (s *Store) reclaimTags() {
+	t := s.tags
+	t.mu.Lock()
+	start := t.epoch
+	var cand []uint16
+	for id := range t.names {
+		if t.names[id] != "" && t.durable[id] && t.refs[id] == 0 {
+			cand = append(cand, uint16(id))
+		}
+	}
+	t.mayFree = false
+	t.mu.Unlock()
+	if len(cand) == 0 {
+		return
+	}
+	var mu sync.Mutex
+	var seen [1024]uint64
+	var damaged uint64
+	err := s.ScanUnordered(context.Background(), ScanQuery{Tags: cand, Start: MinTimestamp, End: MaxTimestamp,
+		OnDamage: func(d Damage) { damaged = math.MaxUint64 }}, runtime.GOMAXPROCS(0),
+		func(_ int, b []wire.Entry) error {
+			mu.Lock()
+			for i := range b {
+				seen[b[i].Tag>>6] |= 1 << (b[i].Tag & 63)
+			}
+			mu.Unlock()
+			return nil
+		})
+	if err != nil {
+		s.log.Warn("store: cannot reclaim tags without data", "err", err)
+		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if id, ok := t.byName[name]; ok {
-		return id, nil
-	}
-	if len(t.names) >= MaxTags {
-		return 0, ErrTooManyTags
-	}
-	if t.f == nil {
-		return 0, ErrClosed
-	}
-	rec := appendTagRecord(nil, name)
-	_, err := t.f.WriteAt(rec, t.size)
-	if err == nil {
-		err = t.f.Sync()
-	}
-	if err != nil {
-		// The next record is written at t.size again; a leftover partial record after it
-		// fails its checksum and is cut on the next Open.
-		if terr := t.f.Truncate(t.size); terr != nil {
-			err = joinErrors(err, terr)
+	var freed []string
+	for _, id := range cand {
+		if seen[id>>6]&(1<<(id&63)) != 0 || damaged&tagBit(id) != 0 {
+			continue
 		}
-		return 0, fmt.Errorf("store: cannot create tag %q: %w", name, err)
+		if t.names[id] == "" || !t.durable[id] || t.refs[id] != 0 || t.acq[id] > start {
+			continue // taken again while the scan ran
+		}
+		freed = append(freed, t.names[id])
+		t.release(id)
 	}
-	t.size += int64(len(rec))
-	return t.add(name), nil
+	if len(freed) > 0 {
+		s.log.Info("store: tags with no data left were freed for reuse", "tags", len(freed), "first", freed[0])
+	}
+}
+
+// pendingRecords returns the tag records a group commit must write for the tags in ids that
+// are not durable yet (each once), appended to dst, and the IDs it covers.
+func (t *tagTable) pendingRecords(dst []byte, ids []uint16, seq uint64, done []uint16) ([]byte, []uint16) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for _, id := range ids {
+		if int(id) >= len(t.names) || t.durable[id] || t.names[id] == "" || slices.Contains(done, id) {
+			continue
+		}
+		dst = appendTagRecord(dst, t.names[id], id, seq)
+		done = append(done, id)
+	}
+	return dst, done
+}
+
+// markDurable records that the log now holds recs (size bytes) for ids.
+func (t *tagTable) markDurable(ids []uint16, size int64) {
+	t.mu.Lock()
+	for _, id := range ids {
+		t.durable[id] = true
+	}
+	t.size += size
+	t.mu.Unlock()
 }
 
 // LookupTag returns the ID of an existing tag. Safe for concurrent use.
@@ -220,7 +459,7 @@ func (s *Store) LookupTag(name string) (uint16, bool) {
 // TagName returns the name of tag ID id. Safe for concurrent use.
 func (s *Store) TagName(id uint16) (string, bool) {
 	names, _ := s.tags.view()
-	if int(id) >= len(names) {
+	if int(id) >= len(names) || names[id] == "" {
 		return "", false
 	}
 	return names[id], true
@@ -248,7 +487,7 @@ func (s *Store) MatchTags(patterns []string) (ids []uint16, names []string) {
 		}
 		matched = matched[:0]
 		for _, name := range t.names {
-			if ok, _ := path.Match(p, name); ok {
+			if ok, _ := path.Match(p, name); ok && name != "" {
 				matched = append(matched, name)
 			}
 		}

@@ -1,7 +1,14 @@
 package store
 
 import (
+	"encoding/binary"
+	"hash/crc32"
+	"math"
+	"syscall"
+	"time"
+
 	"errors"
+	"github.com/sluicehq/sluice/wire"
 	"os"
 	"path/filepath"
 	"slices"
@@ -65,7 +72,7 @@ func TestTagsPersist(t *testing.T) {
 	dir := t.TempDir()
 	s := openT(t, Config{Dir: dir})
 	names := []string{"c", "a", "b"}
-	tagIDs(t, s, names...)
+	ingestTagged(t, s, tagIDs(t, s, names...)...) // tags are durable with their entries
 	uuid := s.IndexerUUID()
 	if !validUUID(uuid) || uuid[14] != '4' {
 		t.Fatalf("IndexerUUID %q is not a canonical v4 UUID", uuid)
@@ -93,7 +100,9 @@ func TestTagsPersist(t *testing.T) {
 func TestTagLogTornTail(t *testing.T) {
 	dir := t.TempDir()
 	s := openT(t, Config{Dir: dir})
-	tagIDs(t, s, "one", "two", "three")
+	for _, id := range tagIDs(t, s, "one", "two", "three") {
+		ingestTagged(t, s, id) // one group commit, so one tag record, each
+	}
 	s.Close()
 	p := filepath.Join(dir, "tags.log")
 	st, _ := os.Stat(p)
@@ -108,7 +117,7 @@ func TestTagLogTornTail(t *testing.T) {
 	if id, ok := s.LookupTag("two"); !ok || id != 1 {
 		t.Fatal("tag before the torn one lost")
 	}
-	if !strings.Contains(log.String(), "cut torn tail of tag log") {
+	if !strings.Contains(log.String(), "cut torn or uncommitted tail of tag log") {
 		t.Fatalf("no warning logged: %s", log.String())
 	}
 	if id := tagIDs(t, s, "four")[0]; id != 2 {
@@ -165,4 +174,154 @@ func TestConfigErrors(t *testing.T) {
 	s := openT(t, Config{Dir: dir})
 	_ = s
 	f(Config{Dir: dir}, "in use")
+}
+
+// ingestTagged stores one entry of each tag in one Ingest call.
+func ingestTagged(t *testing.T, s *Store, ids ...uint16) {
+	t.Helper()
+	var es []wire.Entry
+	for i, id := range ids {
+		es = append(es, wire.Entry{TS: 1e18 + int64(i), Tag: id, Data: []byte("x")})
+	}
+	if err := s.Ingest(es); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTagsDurableOnlyWithEntries: a tag is written with its first committed entries; a tag
+// whose request never stored anything is gone after a restart, and at once when released.
+func TestTagsDurableOnlyWithEntries(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, Config{Dir: dir})
+	ids := tagIDs(t, s, "kept", "never-stored", "released")
+	ingestTagged(t, s, ids[0])
+	s.ReleaseTags(ids[2:])
+	if _, ok := s.LookupTag("released"); ok {
+		t.Fatal("a released tag without entries survived")
+	}
+	if id := tagIDs(t, s, "reuses-the-id")[0]; id != ids[2] {
+		t.Fatalf("freed ID %d not reused (got %d)", ids[2], id)
+	}
+	s.Close()
+	s = openT(t, Config{Dir: dir})
+	if id, ok := s.LookupTag("kept"); !ok || id != ids[0] {
+		t.Fatalf("kept: %d %v", id, ok)
+	}
+	for _, n := range []string{"never-stored", "released", "reuses-the-id"} {
+		if _, ok := s.LookupTag(n); ok {
+			t.Fatalf("tag %q without entries survived a restart", n)
+		}
+	}
+	// a failed write keeps no tag either
+	id := tagIDs(t, s, "failed")[0]
+	s.hooks.Store(&fileHooks{writeAt: func(f *os.File, b []byte, off int64) (int, error) { return 0, syscall.ENOSPC },
+		sync: defaultHooks.sync, truncate: defaultHooks.truncate})
+	if err := s.Ingest([]wire.Entry{{TS: 1e18, Tag: id, Data: []byte("x")}}); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Ingest on a full disk: %v", err)
+	}
+	s.hooks.Store(&defaultHooks)
+	s.Close()
+	s = openT(t, Config{Dir: dir})
+	if _, ok := s.LookupTag("failed"); ok {
+		t.Fatal("the tag of a failed ingest survived")
+	}
+}
+
+// TestMaxTags: the limit is configurable and named in its error; releasing a failed
+// request's tags makes room again.
+func TestMaxTags(t *testing.T) {
+	s := openT(t, Config{Dir: t.TempDir(), MaxTags: 3})
+	ids := tagIDs(t, s, "a", "b", "c")
+	_, err := s.TagID("d")
+	var le *LimitError
+	if !errors.Is(err, ErrTooManyTags) || !errors.As(err, &le) || le.Field != "MaxTags" || le.Limit != 3 ||
+		!strings.Contains(err.Error(), "Config.MaxTags=3") {
+		t.Fatalf("TagID past MaxTags: %v", err)
+	}
+	if id, err := s.TagID("a"); err != nil || id != ids[0] {
+		t.Fatalf("existing tag at the limit: %d, %v", id, err)
+	}
+	s.ReleaseTags(ids[1:]) // "a" is still held twice
+	if _, err := s.TagID("d"); err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	if _, err := Open(Config{Dir: t.TempDir(), MaxTags: MaxTags + 1}); err == nil || !strings.Contains(err.Error(), "MaxTags") {
+		t.Fatalf("MaxTags out of range: %v", err)
+	}
+}
+
+// TestTagReuseAfterRetention: once retention removed every entry of a tag, its ID is reused
+// at the limit, and the new name is what a restart finds.
+func TestTagReuseAfterRetention(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{Dir: dir, MaxTags: 2, Wells: []WellConfig{{Name: DefaultWell, MaxAge: time.Hour}}}
+	s := openT(t, cfg)
+	old, recent := tagIDs(t, s, "old")[0], tagIDs(t, s, "recent")[0]
+	now := time.Now().UnixNano()
+	if err := s.Ingest([]wire.Entry{{TS: now - 48*int64(time.Hour), Tag: old, Data: []byte("gone")},
+		{TS: now, Tag: recent, Data: []byte("here")}}); err != nil {
+		t.Fatal(err)
+	}
+	s.ReleaseTags([]uint16{old, recent})
+	// retention runs after the ingest; the old shard is gone
+	id, err := s.TagID("new")
+	if err != nil {
+		t.Fatalf("TagID at the limit after retention: %v", err)
+	}
+	if id != old {
+		t.Fatalf("new tag got ID %d, want the reclaimed %d", id, old)
+	}
+	if _, ok := s.LookupTag("old"); ok {
+		t.Fatal("reclaimed tag still resolves")
+	}
+	if _, err := s.TagID("another"); !errors.Is(err, ErrTooManyTags) {
+		t.Fatalf("a tag with data was reclaimed: %v", err)
+	}
+	if err := s.Ingest([]wire.Entry{{TS: now, Tag: id, Data: []byte("new")}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = openT(t, cfg)
+	if got, ok := s.LookupTag("new"); !ok || got != old {
+		t.Fatalf("after restart: new = %d, %v", got, ok)
+	}
+	if _, ok := s.LookupTag("old"); ok {
+		t.Fatal("after restart the reused ID has its old name")
+	}
+	if got := scanAll(t, s, ScanQuery{Tags: []uint16{id}, End: math.MaxInt64}); len(got) != 1 || got[0].Data != "new" {
+		t.Fatalf("scan of the reused ID: %+v", got)
+	}
+}
+
+// TestTagLogV1Upgrade: a version 1 log (records in ID order) opens with the same IDs and is
+// rewritten as version 2.
+func TestTagLogV1Upgrade(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, Config{Dir: dir})
+	s.Close()
+	v1 := append([]byte(nil), tagLogMagicV1...)
+	for _, n := range []string{"x", "y", "z"} {
+		start := len(v1)
+		v1 = append(v1, byte(len(n)))
+		v1 = append(v1, n...)
+		v1 = binary.LittleEndian.AppendUint32(v1, crc32.Checksum(v1[start:], crcTable))
+	}
+	p := filepath.Join(dir, "tags.log")
+	if err := os.WriteFile(p, v1, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s = openT(t, Config{Dir: dir})
+	for i, n := range []string{"x", "y", "z"} {
+		if id, ok := s.LookupTag(n); !ok || id != uint16(i) {
+			t.Fatalf("%s: %d %v", n, id, ok)
+		}
+	}
+	s.Close()
+	if b, _ := os.ReadFile(p); !strings.HasPrefix(string(b), string(tagLogMagic)) {
+		t.Fatal("log not upgraded")
+	}
+	s = openT(t, Config{Dir: dir})
+	if id, ok := s.LookupTag("z"); !ok || id != 2 {
+		t.Fatal("upgraded log lost a tag")
+	}
 }
