@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	googleuuid "github.com/google/uuid"
 	gwclient "github.com/gravwell/gravwell/v3/client"
 	"github.com/gravwell/gravwell/v3/client/types"
 	"github.com/gravwell/gravwell/v3/ingest/entry"
@@ -95,6 +96,21 @@ func TestGravwellClientInfoStatsIngest(t *testing.T) {
 	if entries != 50 {
 		t.Fatalf("GetIndexStats: %d entries, want 50", entries)
 	}
+	uuid := idxUUID(t, ts)
+	storage, err := c.GetStorageStats()
+	if err != nil || storage[uuid.String()].EntryCountHot != 50 || storage[uuid.String()].CoverageStart.IsZero() {
+		t.Fatalf("GetStorageStats: %+v %v", storage, err)
+	}
+	wellStorage, err := c.GetIndexerStorageStats(uuid)
+	if err != nil || wellStorage["default"].EntryCountHot != 50 || !slices.Contains(wellStorage["default"].Tags, "app") {
+		t.Fatalf("GetIndexerStorageStats: %+v %v", wellStorage, err)
+	}
+	if _, err := c.GetIndexerStorageStats(googleuuid.New()); !errors.Is(err, gwclient.ErrNotFound) {
+		t.Fatalf("GetIndexerStorageStats of an unknown indexer: %v", err)
+	}
+	if _, err := c.GetCalendarStats(base, base.Add(time.Hour), []string{"default"}); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Fatalf("GetCalendarStats: %v, want a 404 (not kept)", err)
+	}
 	if _, err := c.GetIngesterStats(); err != nil {
 		t.Fatalf("GetIngesterStats: %v", err)
 	}
@@ -156,6 +172,16 @@ func TestGravwellClientInfoStatsIngest(t *testing.T) {
 			t.Fatalf("GET %s: %d %s", p, code, b)
 		}
 	}
+}
+
+// idxUUID returns the embedded store's indexer UUID.
+func idxUUID(t *testing.T, ts *testServer) googleuuid.UUID {
+	t.Helper()
+	u, err := googleuuid.Parse(ts.eng.Store().IndexerUUID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
 // restSearchEntries launches query over REST, waits for it and downloads it as json, decoding

@@ -3,7 +3,9 @@ package engine
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/valyala/fastjson"
@@ -50,8 +52,11 @@ func (e *Engine) newREST(ingestThrottle *access.Throttle) *rest.API {
 // "webserver" listed, as the REST form does), sysStats', idxStats' and igstStats' Stats maps,
 // and wellStats as Gravwell's map of indexer to IndexerWellData.
 func (e *Engine) restStats(typ string) ([]byte, error) {
-	if typ == "wellStats" {
+	switch {
+	case typ == "wellStats":
 		return e.wellStats()
+	case typ == "storage" || strings.HasPrefix(typ, "storage/"):
+		return e.storageStats(strings.TrimPrefix(strings.TrimPrefix(typ, "storage"), "/"))
 	}
 	p := e.hub.Build(typ, time.Now())
 	if p.Current == nil {
@@ -103,7 +108,11 @@ func (e *Engine) wellStats() ([]byte, error) {
 	if e.store != nil {
 		ix := indexer{UUID: e.store.IndexerUUID(), Wells: []well{}}
 		for _, w := range e.store.Stats() {
-			ix.Wells = append(ix.Wells, well{ID: w.ID, Name: w.Name, Tags: []string{w.Name}, Shards: []shard{}, Path: w.Path})
+			tags := w.Tags
+			if tags == nil {
+				tags = []string{}
+			}
+			ix.Wells = append(ix.Wells, well{ID: w.ID, Name: w.Name, Tags: tags, Shards: []shard{}, Path: w.Path})
 		}
 		addr := e.cfg.Stats.IndexerAddr
 		if addr == "" {
@@ -112,4 +121,61 @@ func (e *Engine) wellStats() ([]byte, error) {
 		out[addr] = ix
 	}
 	return json.Marshal(out)
+}
+
+// storageStats describes the store as Gravwell's storage statistics: with no indexer, a map of
+// indexer UUID to StorageStats (coverage and totals, all hot); with one, that indexer's
+// PerWellStorageStats by well name. An unknown UUID is rest.ErrNoSuchIndexer.
+func (e *Engine) storageStats(indexer string) ([]byte, error) {
+	type storage struct {
+		CoverageStart    time.Time `json:"coverageStart"`
+		CoverageEnd      time.Time `json:"coverageEnd"`
+		DataIngestedHot  uint64    `json:"dataIngestedHot"`
+		DataIngestedCold uint64    `json:"dataIngestedCold"`
+		DataStoredHot    uint64    `json:"dataStoredHot"`
+		DataStoredCold   uint64    `json:"dataStoredCold"`
+		EntryCountHot    uint64    `json:"entryCountHot"`
+		EntryCountCold   uint64    `json:"entryCountCold"`
+	}
+	type perWell struct {
+		storage
+		Accelerator    string   `json:"accelerator"`
+		Engine         string   `json:"engine"`
+		PathCold       string   `json:"pathCold"`
+		PathHot        string   `json:"pathHot"`
+		ShardCountCold uint64   `json:"shardCountCold"`
+		ShardCountHot  uint64   `json:"shardCountHot"`
+		Tags           []string `json:"tags"`
+		WellName       string   `json:"wellName"`
+	}
+	if e.store == nil {
+		if indexer != "" {
+			return nil, fmt.Errorf("%w: %q (this server has no store)", rest.ErrNoSuchIndexer, indexer)
+		}
+		return []byte("{}"), nil
+	}
+	uuid := e.store.IndexerUUID()
+	if indexer != "" && indexer != uuid {
+		return nil, fmt.Errorf("%w: %q (this server's indexer is %s)", rest.ErrNoSuchIndexer, indexer, uuid)
+	}
+	var total storage
+	if lo, hi, ok := e.store.TimeBounds(); ok {
+		total.CoverageStart, total.CoverageEnd = time.Unix(0, lo).UTC(), time.Unix(0, hi).UTC()
+	}
+	wells := map[string]perWell{}
+	for _, w := range e.store.Stats() {
+		pw := perWell{storage: storage{DataIngestedHot: w.Bytes, DataStoredHot: w.Bytes + w.AccelBytes, EntryCountHot: w.Entries,
+			CoverageStart: total.CoverageStart, CoverageEnd: total.CoverageEnd}, PathHot: w.Path, Tags: w.Tags, WellName: w.Name}
+		if pw.Tags == nil {
+			pw.Tags = []string{}
+		}
+		wells[w.Name] = pw
+		total.DataIngestedHot += pw.DataIngestedHot
+		total.DataStoredHot += pw.DataStoredHot
+		total.EntryCountHot += pw.EntryCountHot
+	}
+	if indexer != "" {
+		return json.Marshal(wells)
+	}
+	return json.Marshal(map[string]storage{uuid: total})
 }

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"errors"
 	"github.com/sluicehq/sluice/engine/access"
 	"net/http"
 	"sort"
@@ -66,6 +67,27 @@ func (a *API) tags(w http.ResponseWriter, r *http.Request, _ *access.Principal) 
 	writeJSON(w, http.StatusOK, names)
 }
 
+// ErrNoSuchIndexer is what Config.Stats returns (wrapped) for a storage type naming an indexer
+// UUID it does not have; the route answers 404 naming the uuid.
+var ErrNoSuchIndexer = errors.New("no such indexer")
+
+// storageRoutes serves Gravwell's storage statistics: GET /api/stats/storage/indexers
+// (map of indexer UUID to StorageStats) and GET /api/stats/storage/indexer/{uuid}/wells (map
+// of well name to PerWellStorageStats), from Config.Stats("storage") and
+// Config.Stats("storage/UUID"). The calendar routes (per-day figures) are not kept by the
+// embedded store and answer 404 saying so.
+func (a *API) storageRoutes(h func(string, func(http.ResponseWriter, *http.Request, *access.Principal))) {
+	h("GET /api/stats/storage/indexers", a.statsRoute("storage"))
+	h("GET /api/stats/storage/indexer/{uuid}/wells", func(w http.ResponseWriter, r *http.Request, c *access.Principal) {
+		a.statsRoute("storage/"+r.PathValue("uuid"))(w, r, c)
+	})
+	cal := func(w http.ResponseWriter, r *http.Request, _ *access.Principal) {
+		writeError(w, notFound("path", "calendar statistics (entries and bytes per day) are not kept by sluice's store"))
+	}
+	h("POST /api/stats/storage/calendar", cal)
+	h("POST /api/stats/storage/indexer/{uuid}/calendar", cal)
+}
+
 // statsRoute serves GET /api/stats/{typ}: the same figures as the stats socket's typ message
 // in the shapes Gravwell's REST stats have (a map keyed by host).
 func (a *API) statsRoute(typ string) func(w http.ResponseWriter, r *http.Request, _ *access.Principal) {
@@ -75,6 +97,10 @@ func (a *API) statsRoute(typ string) func(w http.ResponseWriter, r *http.Request
 			return
 		}
 		b, err := a.cfg.Stats(typ)
+		if errors.Is(err, ErrNoSuchIndexer) {
+			writeError(w, notFound("uuid", err.Error()))
+			return
+		}
 		if err != nil {
 			writeError(w, &Error{Status: http.StatusInternalServerError, Msg: typ + ": " + err.Error()})
 			return

@@ -184,6 +184,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	for _, t := range statsTypes {
 		h("GET /api/stats/"+t, a.statsRoute(t))
 	}
+	a.storageRoutes(h)
 	// Ingest.
 	hi := func(pattern string, fn func(w http.ResponseWriter, r *http.Request, c *access.Principal)) {
 		var hd http.Handler = a.authed(fn)
