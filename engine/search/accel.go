@@ -37,9 +37,10 @@ func (q *Query) blockFilter() *store.Filter {
 	return &f
 }
 
-// scanQuery returns the store query of a run: its range, tags and block filter.
+// scanQuery returns the store query of a run: its range, tags, block filter and decoders (an
+// ordered scan decodes blocks ahead on Workers-1 more goroutines).
 func (q *Query) scanQuery(opt *RunOptions) store.ScanQuery {
-	sq := store.ScanQuery{Tags: opt.Tags, Start: opt.Start, End: opt.End, Counts: opt.Counts}
+	sq := store.ScanQuery{Tags: opt.Tags, Start: opt.Start, End: opt.End, Counts: opt.Counts, Decoders: opt.Workers}
 	if !opt.NoAccel {
 		sq.Filter = q.blockFilter()
 	}

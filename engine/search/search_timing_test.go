@@ -149,6 +149,7 @@ func BenchmarkRunStore(b *testing.B) {
 		"tag=x kv srcip action | count by action",
 		"tag=x grep alice | limit 100000000",
 		"tag=x count",
+		"tag=x",
 	} {
 		q, err := Parse(query)
 		if err != nil {

@@ -30,6 +30,10 @@ type ScanQuery struct {
 	Filter *Filter
 	// Counts, when not nil, receives how many blocks the scan considered and skipped.
 	Counts *ScanCounts
+	// Decoders is the number of goroutines that read and decode blocks, the scan's own
+	// included: above 1, Decoders-1 more goroutines decode the next blocks ahead of the merge
+	// (scan_prefetch.go). 0 or 1 decodes on the scan goroutine only.
+	Decoders int
 }
 
 // Scan calls fn with batches of the entries selected by q, in time order across the whole
@@ -111,7 +115,8 @@ type scanner struct {
 	free   []*cursor
 	comp   []byte
 	onDmg  func(Damage)
-	dmg    []Damage // damage found while taking the snapshot, reported by run
+	dmg    []Damage   // damage found while taking the snapshot, reported by run
+	pf     prefetcher // decodes blocks ahead when ScanQuery.Decoders > 1
 }
 
 var scannerPool = sync.Pool{New: func() any { return new(scanner) }}
@@ -131,6 +136,9 @@ func (sc *scanner) init(s *Store, ctx context.Context, q *ScanQuery, fn func([]w
 	sc.filter = recordFilter{start: q.Start, end: q.End, tags: &sc.tags, descending: !q.Ascending}
 	sc.si = 0
 	sc.bf, sc.counts = q.Filter, ScanCounts{}
+	if q.Decoders > 1 {
+		sc.pf.start(q.Decoders-1, q.Decoders)
+	}
 	if cap(sc.batch) < sc.limit {
 		sc.batch = make([]wire.Entry, 0, sc.limit)
 	}
@@ -138,6 +146,7 @@ func (sc *scanner) init(s *Store, ctx context.Context, q *ScanQuery, fn func([]w
 
 // reset releases shards and cursors and clears references so the pool holds no user data.
 func (sc *scanner) reset(q *ScanQuery) {
+	sc.pf.stop(sc) // before the shards, tags and filter its jobs read are released
 	for _, t := range q.Tags {
 		sc.tags[t>>6] = 0
 	}
@@ -351,8 +360,8 @@ func (sc *scanner) activate() error {
 	sc.pend = sc.pend[:last]
 	sc.downPend(0)
 
-	c := sc.cursor()
-	if _, err := readBlock(p.sh, p.b, &sc.comp, c, &sc.filter); err != nil {
+	c, err := sc.decode(&p)
+	if err != nil {
 		sc.recycle(c)
 		d := sc.s.damaged(p.sh, p.b, err)
 		sc.report(&d)

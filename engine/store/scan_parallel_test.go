@@ -79,3 +79,46 @@ func TestScanUnordered(t *testing.T) {
 		t.Fatalf("after Close: %v", err)
 	}
 }
+
+// TestScanDecoders checks that an ordered scan with decoders ahead delivers exactly what one
+// without them delivers, in the same order, and stops cleanly on an error.
+func TestScanDecoders(t *testing.T) {
+	s := openT(t, Config{Dir: t.TempDir(), BlockSize: 4 << 10, ScanBatch: 33})
+	tags := tagIDs(t, s, "a", "b")
+	g := newLineGen(9)
+	for i := 0; i < 3; i++ {
+		if err := s.Ingest(g.entries(2000, int64(i)*55_555+1e12, 999_983, tags)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []ScanQuery{
+		{Tags: tags, Start: 0, End: 2e12},
+		{Tags: tags[:1], Start: 1e12 + 2e8, End: 1e12 + 1.5e9, Ascending: true},
+	} {
+		want := scanAll(t, s, q)
+		for _, d := range []int{2, 3, 5} {
+			q.Decoders = d
+			got := scanAll(t, s, q)
+			if len(got) != len(want) {
+				t.Fatalf("Decoders %d: %d entries, want %d", d, len(got), len(want))
+			}
+			for i := range got {
+				if got[i].TS != want[i].TS {
+					t.Fatalf("Decoders %d: entry %d at %d, want %d", d, i, got[i].TS, want[i].TS)
+				}
+			}
+			sameSet(t, "Decoders", got, want)
+		}
+	}
+	boom := errors.New("boom")
+	n := 0
+	err := s.Scan(context.Background(), ScanQuery{Tags: tags, Start: 0, End: 2e12, Decoders: 3}, func([]wire.Entry) error {
+		if n++; n == 5 {
+			return boom
+		}
+		return nil
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err %v, want boom", err)
+	}
+}
