@@ -105,6 +105,19 @@ func startConsole(t *testing.T, opts ...func(*engine.Config)) *consoleEnv {
 		}
 	})
 
+	e := &consoleEnv{t: t, eng: eng, proxy: proxy, url: "http://" + proxy.Addr(), srvURL: srv.URL}
+	if len(cfg.Server.Tokens) > 0 {
+		e.token = cfg.Server.Tokens[0]
+	}
+	e.startBrowser(chromium)
+	return e
+}
+
+// startBrowser starts a headless chromium for e, at 1280×800, and watches its page's console
+// for exceptions and errors.
+func (e *consoleEnv) startBrowser(chromium string) {
+	t := e.t
+	t.Helper()
 	aopts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
@@ -116,11 +129,7 @@ func startConsole(t *testing.T, opts ...func(*engine.Config)) *consoleEnv {
 		cancelC()
 		cancelA()
 	})
-	e := &consoleEnv{t: t, eng: eng, proxy: proxy, url: "http://" + proxy.Addr(), srvURL: srv.URL, ctx: ctx}
-	if len(cfg.Server.Tokens) > 0 {
-		e.token = cfg.Server.Tokens[0]
-	}
-	// Start the browser, then watch the page's console for exceptions and errors.
+	e.ctx = ctx
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +145,6 @@ func startConsole(t *testing.T, opts ...func(*engine.Config)) *consoleEnv {
 			}
 		}
 	}()
-	return e
 }
 
 // open loads the console, with the token in localStorage (as a user who typed it into the

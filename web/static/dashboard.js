@@ -119,6 +119,7 @@ export class Dashboard {
           if (state !== p.state) p.since = now;
           p.state = state;
           p.last = now;
+          if (state === 'OK') p.lastOK = now;
           this.pings.set(addr, p);
         }
         this.pingError = data && data.Error;
@@ -199,7 +200,7 @@ export class Dashboard {
       if (since && now - since > this.deadAfter) return `no ping received since the dashboard connected at ${localTime(new Date(since))}`;
       return '';
     }
-    if (p.state !== 'OK') return `state ${p.state} since ${localTime(new Date(p.since))}; last ping at ${localTime(new Date(p.last))}`;
+    if (p.state !== 'OK') return `state ${p.state} since ${localTime(new Date(p.since))}; ` + (p.lastOK ? `last OK ping at ${localTime(new Date(p.lastOK))}` : 'no OK ping since the page loaded');
     if (now - p.last > this.deadAfter) return `no ping for ${Math.round((now - p.last) / 1000)} s; last ping at ${localTime(new Date(p.last))}`;
     return '';
   }
@@ -308,7 +309,8 @@ export class Dashboard {
       const memPct = st ? st.MemoryUsedPercent || 0 : null;
       const disks = st ? (st.Disks || []) : [];
       return h('tr', {class: deadWhy ? 'row-dead' : '', dataset: {host}},
-        h('td', {class: 'cell-host'}, h('div', {class: 'host-name'}, host), status),
+        h('td', {class: 'cell-host'}, h('div', {class: 'host-name'}, host), status,
+          (d.Error || (e && e.error)) ? h('div', {class: 'error-text small host-error'}, d.Error || e.error) : null),
         h('td', {dataset: {label: 'CPU'}}, h('div', {}, cpuModel), h('div', {class: 'muted small'}, cpuExtra)),
         h('td', {dataset: {label: 'System'}}, h('div', {}, d.SystemVersion || '–'), h('div', {class: 'muted small'}, version)),
         h('td', {class: 'num', dataset: {label: 'CPU use'}}, st ? [h('div', {class: 'metric'}, h('b', {}, dec(st.CPUUsage) + ' %'), sparkline(e.cpu, {width: 90, height: 22, label: 'CPU % over the last minutes'})), bar(st.CPUUsage / 100, {label: `CPU ${dec(st.CPUUsage)} %`})] : '–'),
@@ -319,7 +321,7 @@ export class Dashboard {
         h('td', {class: 'num', dataset: {label: 'Network'}}, st ? [h('div', {class: 'metric'}, '↑ ', h('b', {}, rate(st.Net.Up)), sparkline(e.up, {width: 70, height: 18, label: 'bytes/s sent'})),
           h('div', {class: 'metric'}, '↓ ', h('b', {}, rate(st.Net.Down)), sparkline(e.down, {width: 70, height: 18, label: 'bytes/s received'}))] : '–'),
         h('td', {class: 'num', dataset: {label: 'Uptime'}}, st ? [h('div', {}, duration(st.Uptime || 0, 's')), st.LoadAverage ? h('div', {class: 'muted small', title: 'load average 1, 5, 15 min'}, `load ${dec(st.LoadAverage.load1)} ${dec(st.LoadAverage.load5)} ${dec(st.LoadAverage.load15)}`) : null] : '–'),
-        (d.Error || (e && e.error)) ? h('td', {class: 'error-text'}, d.Error || e.error) : null);
+      );
     });
     replace(this.el.hosts, h('table', {class: 'grid-table hosts'},
       h('thead', {}, h('tr', {}, ['Backend', 'CPU', 'System', 'CPU use', 'Memory', 'Disks', 'Network', 'Uptime'].map(c => h('th', {}, c)))),
