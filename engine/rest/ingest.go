@@ -67,11 +67,13 @@ func (a *API) ingestLines(w http.ResponseWriter, r *http.Request, _ *access.Prin
 	}
 	var rep ingestReply
 	var err error
+	tags, release := a.holdTags()
 	if f.typ == "reimport" {
-		err = a.reimport(f, &rep)
+		err = a.reimport(f, tags, &rep)
 	} else {
-		err = a.ingestText(f, &rep)
+		err = a.ingestText(f, tags, &rep)
 	}
+	release()
 	if rep.Tags == nil {
 		rep.Tags = []string{}
 	}
@@ -98,6 +100,32 @@ func (a *API) ingestLines(w http.ResponseWriter, r *http.Request, _ *access.Prin
 }
 
 var errSink = errors.New("the store refused the entries")
+
+// heldTags is the Tagger of one ingest request: it records the IDs the store handed out (each
+// TagID holds its tag), released when the request ends, so a failed request's new tags go
+// (ingest.TagReleaser), as POST /api/ingest does.
+type heldTags struct {
+	ingest.Tagger
+	ids []uint16
+}
+
+func (h *heldTags) TagID(name string) (uint16, error) {
+	id, err := h.Tagger.TagID(name)
+	if err == nil {
+		h.ids = append(h.ids, id)
+	}
+	return id, err
+}
+
+// holdTags returns the request's Tagger and the function that releases its tags.
+func (a *API) holdTags() (*heldTags, func()) {
+	h := &heldTags{Tagger: a.cfg.Store}
+	return h, func() {
+		if rel, ok := a.cfg.Store.(ingest.TagReleaser); ok {
+			rel.ReleaseTags(h.ids)
+		}
+	}
+}
 
 // ingestForm reads the form fields of a multipart request up to its "file" part, or the query
 // parameters of a plain one.
@@ -192,8 +220,8 @@ func (b *batcher) flush() error {
 }
 
 // ingestText stores newline-delimited lines.
-func (a *API) ingestText(f *ingestForm, rep *ingestReply) error {
-	id, err := a.cfg.Store.TagID(f.tag)
+func (a *API) ingestText(f *ingestForm, tags ingest.Tagger, rep *ingestReply) error {
+	id, err := tags.TagID(f.tag)
 	if err != nil {
 		return &ingest.InputError{Index: -1, Msg: "tag " + strconv.Quote(f.tag), Err: err}
 	}
@@ -242,7 +270,7 @@ func fixData(entries []wire.Entry, data []byte) {
 
 // reimport stores a stream of JSON entries, parsed batch by batch with ingest.ParseJSONEntries
 // (the same rules as POST /api/ingest with a JSON body).
-func (a *API) reimport(f *ingestForm, rep *ingestReply) error {
+func (a *API) reimport(f *ingestForm, tags ingest.Tagger, rep *ingestReply) error {
 	dec := json.NewDecoder(f.body)
 	b := &batcher{a: a, rep: rep, seen: map[string]bool{}}
 	arr := []byte{'['}
@@ -253,7 +281,7 @@ func (a *API) reimport(f *ingestForm, rep *ingestReply) error {
 			return nil
 		}
 		arr = append(arr, ']')
-		entries, err := ingest.ParseJSONEntries(arr, ingest.JSONOptions{Tagger: a.cfg.Store, Tag: f.tag, SRC: f.src,
+		entries, err := ingest.ParseJSONEntries(arr, ingest.JSONOptions{Tagger: tags, Tag: f.tag, SRC: f.src,
 			MaxEntrySize: a.cfg.Ingest.MaxEntrySize, MaxEntries: ingestBatch})
 		if err != nil {
 			var ie *ingest.InputError
@@ -332,7 +360,9 @@ func (a *API) ingestInternal(w http.ResponseWriter, r *http.Request, c *access.P
 	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
 		src = ap.Addr().Unmap()
 	}
-	entries, err := ingest.ParseJSONEntries(body, ingest.JSONOptions{Tagger: a.cfg.Store, Tag: "gravwell", SRC: src,
+	tags, release := a.holdTags()
+	defer release()
+	entries, err := ingest.ParseJSONEntries(body, ingest.JSONOptions{Tagger: tags, Tag: "gravwell", SRC: src,
 		MaxEntrySize: a.cfg.Ingest.MaxEntrySize, MaxEntries: a.cfg.Ingest.MaxEntries})
 	if err != nil {
 		writeError(w, badRequest("body", strings.TrimPrefix(err.Error(), "ingest: ")))
