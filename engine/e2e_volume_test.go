@@ -231,3 +231,34 @@ func TestConcurrentLaunchesStayInBudget(t *testing.T) {
 	}
 	t.Logf("%d accepted, %d refused, peak reservation %.1f MiB of %d MiB", accepted, refused, peak/(1<<20), budget>>20)
 }
+
+// TestRepliesOffTheIOWorkers: render replies are computed on a bounded pool, not on the netpoll
+// workers. With every slot of the pool taken, a page request waits, while PONG on the same
+// socket and on another socket is answered at once; freeing the slots lets the page through.
+func TestRepliesOffTheIOWorkers(t *testing.T) {
+	ts := startServer(t, nil)
+	ingestN(t, ts, "app", 2000)
+	a := dial(t, ts.url+"/api/ws/search", "PONG", "parse", "search", "attach")
+	b := dial(t, ts.url+"/api/ws/search", "PONG")
+	r := a.launch("tag=app", base, base.Add(time.Hour))
+	a.waitDone(r.OutputSearchSubproto)
+	for range cap(engine.ReplySlots) {
+		engine.ReplySlots <- struct{}{}
+	}
+	a.send(r.OutputSearchSubproto, map[string]any{"ID": 16, "EntryRange": map[string]any{"First": 0, "Last": 1000}})
+	for _, c := range []*client{a, b} {
+		c.send("PONG", map[string]any{})
+		raw, err := c.tryNext()
+		if err != nil || raw.Type != "PONG" {
+			t.Fatalf("while the pool is full: %v %+v, want the PONG reply first", err, raw)
+		}
+	}
+	for range cap(engine.ReplySlots) {
+		<-engine.ReplySlots
+	}
+	var p entriesResp
+	a.recv(r.OutputSearchSubproto, &p)
+	if p.ID != 16 || len(p.Entries) != 1000 {
+		t.Fatalf("page after the pool freed: %+v, %d entries", p.baseResp, len(p.Entries))
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -31,21 +32,39 @@ func newSearchService(m *search.Manager, log *slog.Logger, metrics *engineMetric
 
 // searchSession is the per-socket state of the search socket.
 type searchSession struct {
-	mu      sync.Mutex
-	parser  wire.RequestParser
-	req     wire.Request
-	next    int                       // output channel counter, never reused (§3.5)
-	pending map[string]*search.Search // launched, awaiting acknowledgement
-	queued  map[string][][]byte       // requests that arrived before their acknowledgement
-	outputs map[string]*output
+	mu     sync.Mutex
+	parser wire.RequestParser
+	req    wire.Request
+	// The render requests of every output channel, answered in arrival order by one drain
+	// goroutine at a time, off the netpoll workers.
+	jmu         sync.Mutex
+	jobs        []job
+	queuedBytes int  // bytes in jobs, at most MaxQueuedBytes
+	running     bool // a drain goroutine owns the queue
+	rparser     wire.RequestParser
+	rreq        wire.Request
+	next        int                       // output channel counter, never reused (§3.5)
+	pending     map[string]*search.Search // launched, awaiting acknowledgement
+	queued      map[string][][]byte       // requests that arrived before their acknowledgement
+	outputs     map[string]*output
 }
 
-// output is one consumer of a search on one channel.
+// output is one consumer of a search on one channel. Its requests are answered in order by
+// one goroutine at a time (drain), off the netpoll workers.
 type output struct {
 	name   string
 	s      *search.Search
 	stream context.CancelFunc // non-nil while a REQ_STREAMING runs
 	done   chan struct{}      // closed when the stream goroutine ends
+
+	mu     sync.Mutex
+	closed bool // REQ_CLOSE answered or the socket closed: requests still queued are dropped
+}
+
+// job is a render request waiting for its reply.
+type job struct {
+	o *output
+	b *wire.Buffer
 }
 
 func state(sess *server.Session) *searchSession { return sess.Value().(*searchSession) }
@@ -63,6 +82,9 @@ func (ss *searchService) Closed(sess *server.Session) {
 	st.outputs, st.pending = map[string]*output{}, map[string]*search.Search{}
 	st.mu.Unlock()
 	for _, o := range outs {
+		o.mu.Lock()
+		o.closed = true
+		o.mu.Unlock()
 		o.stopStream()
 		o.s.Detach()
 	}
@@ -271,8 +293,64 @@ func (ss *searchService) output(sess *server.Session, name string, data []byte) 
 		}
 		return
 	}
-	req := &st.req
-	if st.parser.Parse(data, req) != nil {
+	limit := ss.m.Config().MaxQueuedBytes
+	st.jmu.Lock()
+	if st.queuedBytes+len(data) > limit {
+		st.jmu.Unlock()
+		ss.log.Info("search socket closed: limit reached", "session", sess.ID(), "channel", name,
+			"limit", "MaxQueuedBytes", "value", limit)
+		sess.Close(ws.StatusPolicyViolation, "MaxQueuedBytes="+strconv.Itoa(limit)+
+			" reached by requests waiting for their replies on "+name)
+		return
+	}
+	b := wire.GetBuffer()
+	b.B = append(b.B[:0], data...)
+	st.jobs = append(st.jobs, job{o, b})
+	st.queuedBytes += len(data)
+	start := !st.running
+	st.running = true
+	st.jmu.Unlock()
+	if start {
+		go ss.drain(sess, st)
+	}
+}
+
+// replySlots bounds the replies being computed at once (pages up to MaxPage, explorer pages,
+// stats aggregation, deflate): they run on goroutines of their own, never on the netpoll
+// workers, so a large page delays no other socket's ping, and at most GOMAXPROCS of them use
+// the CPU at a time.
+var replySlots = make(chan struct{}, runtime.GOMAXPROCS(0))
+
+// drain answers the queued render requests in order, one at a time, and ends when none are
+// left. A socket's replies keep the order of its requests; other sockets are not held up.
+func (ss *searchService) drain(sess *server.Session, st *searchSession) {
+	for {
+		st.jmu.Lock()
+		if len(st.jobs) == 0 {
+			st.jobs, st.queuedBytes, st.running = st.jobs[:0], 0, false
+			st.jmu.Unlock()
+			return
+		}
+		j := st.jobs[0]
+		st.jobs[0] = job{}
+		st.jobs = st.jobs[1:]
+		st.queuedBytes -= len(j.b.B)
+		st.jmu.Unlock()
+		j.o.mu.Lock()
+		closed := j.o.closed
+		j.o.mu.Unlock()
+		if !closed {
+			ss.answer(sess, st, j.o, j.b.B)
+		}
+		wire.PutBuffer(j.b)
+	}
+}
+
+// answer handles one render request on o's channel (§4).
+func (ss *searchService) answer(sess *server.Session, st *searchSession, o *output, data []byte) {
+	name := o.name
+	req := &st.rreq
+	if st.rparser.Parse(data, req) != nil {
 		// Handle answers a request that did not decode with RESP_ERROR naming the field (§4.4).
 		ss.send(sess, name, func(dst []byte) []byte { return o.s.Result.Handle(req, dst) })
 		return
@@ -280,6 +358,9 @@ func (ss *searchService) output(sess *server.Session, name string, data []byte) 
 	switch req.ID {
 	case wire.ReqClose:
 		o.stopStream()
+		o.mu.Lock()
+		o.closed = true // requests queued behind the close are dropped (§4.5.1)
+		o.mu.Unlock()
 		st.mu.Lock()
 		delete(st.outputs, name)
 		st.mu.Unlock()
@@ -287,9 +368,13 @@ func (ss *searchService) output(sess *server.Session, name string, data []byte) 
 		sess.RemoveChannel(name)
 		o.s.Detach()
 	case wire.ReqStreaming:
-		if o.stream != nil {
+		o.mu.Lock()
+		running := o.stream != nil
+		done := o.done
+		o.mu.Unlock()
+		if running {
 			select {
-			case <-o.done:
+			case <-done:
 			default:
 				ss.send(sess, name, func(dst []byte) []byte {
 					return o.s.Result.AppendError(dst, req, "REQ_STREAMING: a stream is already running on this channel")
@@ -299,7 +384,9 @@ func (ss *searchService) output(sess *server.Session, name string, data []byte) 
 		}
 		ss.startStream(sess, o, req)
 	default:
+		replySlots <- struct{}{}
 		ss.send(sess, name, func(dst []byte) []byte { return o.s.Result.Handle(req, dst) })
+		<-replySlots
 	}
 }
 
@@ -311,9 +398,10 @@ func (ss *searchService) startStream(sess *server.Session, o *output, req *wire.
 	// req is the session's reusable request: keep what the stream needs before the next Parse.
 	req = &wire.Request{ID: req.ID, HasID: true, Addendum: append([]byte(nil), req.Addendum...)}
 	ctx, cancel := context.WithCancel(sess.Context())
-	o.stream = cancel
-	o.done = make(chan struct{})
-	done := o.done
+	done := make(chan struct{})
+	o.mu.Lock()
+	o.stream, o.done = cancel, done
+	o.mu.Unlock()
 	go func() {
 		defer close(done)
 		err := o.s.Result.StreamRequest(ctx, req, func(fill func([]byte) []byte) error {
@@ -337,12 +425,15 @@ func (ss *searchService) startStream(sess *server.Session, o *output, req *wire.
 
 // stopStream cancels a running stream and waits for it, so that nothing follows a close reply.
 func (o *output) stopStream() {
-	if o.stream == nil {
+	o.mu.Lock()
+	cancel, done := o.stream, o.done
+	o.mu.Unlock()
+	if cancel == nil {
 		return
 	}
-	o.stream()
+	cancel()
 	select {
-	case <-o.done:
+	case <-done:
 	case <-time.After(5 * time.Second):
 	}
 }
