@@ -6,7 +6,7 @@ LISTEN   ?= 127.0.0.1:8080
 BENCHCOUNT ?= 6
 BENCHTIME  ?= 1s
 
-.PHONY: run build test vet lint fuzz bench bench-load bench-volume bench-report screenshots clean
+.PHONY: run cluster build test vet lint fuzz bench bench-load bench-volume bench-report screenshots clean
 
 ## run: build and start the server on loopback with a local store and demo data
 run: build
@@ -15,6 +15,10 @@ run: build
 # VERSION is what --version prints: the git description of the checkout when there is one.
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 LDFLAGS  ?= $(if $(VERSION),-X github.com/sluicehq/sluice/cmd/internal/version.Version=$(VERSION))
+
+## cluster: a local three-server NATS JetStream cluster (in-process) with two indexers and two webservers
+cluster: build
+	$(GO) run ./cmd/sluice-cluster -sluiced ./bin/sluiced -dir $(DATA)/cluster
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/sluiced ./cmd/sluiced

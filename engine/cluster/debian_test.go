@@ -19,7 +19,7 @@ import (
 func TestClusterOnDebianNATS(t *testing.T) {
 	bin, err := exec.LookPath("nats-server")
 	if err != nil {
-		if os.Getenv("CI") != "" {
+		if os.Getenv("SLUICE_REQUIRE_NATS_SERVER") != "" { // set by .ci/run
 			t.Fatal("nats-server is not installed (.ci/run installs Debian's)")
 		}
 		t.Skip("nats-server not on the PATH (apt-get install nats-server)")
