@@ -320,6 +320,8 @@ func (x *indexer) storeMsgs(p int, msgs []jetstream.Msg, ents []wire.Entry) ([]w
 	held := x.offsets[p]
 	x.mu.Unlock()
 	last := held
+	var tagIDs []uint16
+	defer func() { x.st.ReleaseTags(tagIDs) }() // the store's holds end with the batch
 	for _, m := range msgs {
 		md, err := m.Metadata()
 		if err != nil {
@@ -334,6 +336,7 @@ func (x *indexer) storeMsgs(p int, msgs []jetstream.Msg, ents []wire.Entry) ([]w
 		if err != nil {
 			return ents, fmt.Errorf("message %d: %w", seq, err)
 		}
+		tagIDs = append(tagIDs, id)
 		ents, err = decodeEntries(ents, m.Data(), func(uint64) (uint16, error) { return id, nil })
 		if err != nil {
 			return ents, fmt.Errorf("message %d: %w", seq, err)
