@@ -227,12 +227,15 @@ func (a *arena) flush() bool {
 	return true
 }
 
+// createStore creates a render store file in dir; tests replace it to make writes fail.
+var createStore = func(dir string) (*os.File, error) { return os.CreateTemp(dir, "search-*.render") }
+
 // open creates the file on first use.
 func (a *arena) open() bool {
 	if a.f != nil {
 		return true
 	}
-	f, err := os.CreateTemp(a.dir, "search-*.render")
+	f, err := createStore(a.dir)
 	if err != nil {
 		a.full = fmt.Errorf("render store: %w", err)
 		return false
