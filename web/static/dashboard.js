@@ -78,8 +78,10 @@ export class Dashboard {
   }
 
   showStatus(st) {
+    const changed = !this.status || this.status.state !== st.state;
     this.status = st;
     this.renderPill();
+    if (changed && this.rendered) this.dirty = true;
   }
 
   renderPill() {
@@ -181,13 +183,12 @@ export class Dashboard {
     if (this.dirty) this.render();
   }
 
-  // indexers are the backends expected to ping: every key seen in ping, idxStats, igstStats,
-  // and every sysDesc host but the webserver.
+  // indexers are the backends expected to ping: every key seen in ping, idxStats or igstStats
+  // (those carry indexers only, §2.1). sysDesc also lists webservers, which do not ping.
   indexers() {
     const set = new Set(this.pings.keys());
     for (const k of this.idx.keys()) set.add(k);
     for (const k of this.igst.keys()) set.add(k);
-    if (this.desc) for (const k of Object.keys(this.desc)) if (k !== 'webserver') set.add(k);
     return [...set].sort();
   }
 
@@ -293,11 +294,12 @@ export class Dashboard {
       const d = this.desc[host] || {};
       const e = this.sys.get(host);
       const st = e && e.stats;
-      const isIdx = host !== 'webserver';
+      const isIdx = this.pings.has(host) || this.idx.has(host) || this.igst.has(host);
       const deadWhy = this.dead.get(host);
       const p = this.pings.get(host);
       let status;
-      if (!isIdx) status = h('span', {class: 'badge ok', title: 'the webserver: the server answering this page'}, 'up');
+      if (!isIdx && this.status && this.status.state !== 'open') status = h('span', {class: 'badge bad', title: 'the stats socket is not connected'}, 'unreachable');
+      else if (!isIdx) status = h('span', {class: 'badge ok', title: host === 'webserver' ? 'the webserver answering this page' : 'a webserver (webservers do not ping)'}, 'up');
       else if (deadWhy) status = h('span', {class: 'badge bad', title: deadWhy}, 'dead');
       else if (p) status = h('span', {class: 'badge ok', title: `last ping ${localTime(new Date(p.last))} (${ago(p.last, now)})`}, p.state);
       else status = h('span', {class: 'badge wait'}, 'no ping yet');
