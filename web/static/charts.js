@@ -89,8 +89,8 @@ export function histogram(buckets, {start, end, width = 1000, height = 120, onZo
     if (b > a) svg.append(s('rect', {x: x(a), y: padT, width: Math.max(1, x(b) - x(a)), height: innerH, class: 'zoom-window'}));
   }
   for (const b of buckets) {
-    if (!b.count) continue;
-    const x0 = x(b.t0), x1 = x(b.t1);
+    if (!b.count || b.t1 <= start || b.t0 >= end) continue;
+    const x0 = x(Math.max(b.t0, start)), x1 = x(Math.min(b.t1, end)); // buckets may overhang the range
     const bar = s('rect', {x: x0 + 0.5, y: y(b.count), width: Math.max(1, x1 - x0 - 1), height: innerH + padT - y(b.count), class: 'hbar'});
     bar.append(s('title', {}, `${localTime(new Date(b.t0))} – ${localTime(new Date(b.t1))}\n${compact(b.count)} ${label}\n${utc(new Date(b.t0))}`));
     svg.append(bar);
