@@ -493,6 +493,10 @@ func (s *resultStatus) problems(printed uint64, entries bool) error {
 		msg += "; raise render_store_limit_mb on the server, or narrow the query or its time range"
 		add(exitTruncated, msg)
 	}
+	if !s.overLimit && entries && s.entryCount > printed {
+		add(exitTruncated, "results incomplete: the server counted "+thousands(s.entryCount)+" entries but sent "+
+			thousands(printed)+"; "+thousands(s.entryCount-printed)+" are missing")
+	}
 	if s.warning != "" && !(s.overLimit && strings.HasPrefix(s.warning, "render store limit")) {
 		add(exitWarning, "warning from the server: "+s.warning)
 	}

@@ -722,3 +722,29 @@ func TestDamagedDataIsReported(t *testing.T) {
 		}
 	}
 }
+
+// TestResultProblems: the verdict's words and exit codes, one line per problem, the most
+// serious code first.
+func TestResultProblems(t *testing.T) {
+	f := func(s resultStatus, printed uint64, entries bool, code int, want ...string) {
+		t.Helper()
+		err := s.problems(printed, entries)
+		if got := exitCode(err); got != code {
+			t.Errorf("%+v: exit %d, want %d (%v)", s, got, code, err)
+		}
+		for _, w := range want {
+			if err == nil || !strings.Contains(err.Error(), w) {
+				t.Errorf("%+v: %v lacks %q", s, err, w)
+			}
+		}
+	}
+	f(resultStatus{entryCount: 10}, 10, true, 0)
+	f(resultStatus{entryCount: 10}, 7, false, 0) // -limit: fewer by request
+	f(resultStatus{entryCount: 10}, 7, true, exitTruncated, "the server counted 10 entries but sent 7; 3 are missing")
+	f(resultStatus{overLimit: true, dropStart: "2026-12-03T09:00:00Z", dropEnd: "2026-12-03T09:30:00Z", entryCount: 50000,
+		warning: "render store limit reached"}, 8408, true, exitTruncated,
+		"between 2026-12-03T09:00:00Z and 2026-12-03T09:30:00Z were dropped", "8,408 of 50,000 entries printed, 41,592 missing", "render_store_limit_mb")
+	f(resultStatus{warning: "damaged data skipped"}, 0, false, exitWarning, "warning from the server: damaged data skipped")
+	f(resultStatus{searchErr: "boom", warning: "w", overLimit: true}, 0, false, exitFailed,
+		"the search failed on the server: boom", "results truncated", "warning from the server: w")
+}
