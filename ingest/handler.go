@@ -196,21 +196,40 @@ func (h *handler) serveWith(r *http.Request, tagger Tagger) (int, error) {
 		return 0, nil
 	}
 	if err := h.sink.Ingest(entries); err != nil {
-		var ee entryRejection
-		if errors.As(err, &ee) && ee.EntryField() != "" {
-			// the sink refused what an entry holds: the client's mistake, reported as such
-			msg := err.Error()
-			if i := strings.Index(msg, ": "); i >= 0 {
-				msg = msg[i+2:]
-			}
-			if i := strings.Index(msg, ": "); i >= 0 && strings.HasPrefix(msg, "entry ") {
-				msg = msg[i+2:]
-			}
-			return 0, &InputError{Index: ee.EntryIndex(), Field: ee.EntryField(), Msg: msg}
-		}
-		return 0, err
+		return 0, entryInputError(err)
 	}
 	return len(entries), nil
+}
+
+// entryInputError turns a sink error that refuses an entry for what it holds into the
+// *InputError naming the entry and field (the client's mistake); other errors are returned
+// unchanged.
+func entryInputError(err error) error {
+	var ee entryRejection
+	if !errors.As(err, &ee) || ee.EntryField() == "" {
+		return err
+	}
+	msg := err.Error()
+	if i := strings.Index(msg, ": "); i >= 0 {
+		msg = msg[i+2:] // "store: "
+	}
+	if i := strings.Index(msg, ": "); i >= 0 && strings.HasPrefix(msg, "entry ") {
+		msg = msg[i+2:] // "entry N: "
+	}
+	return &InputError{Index: ee.EntryIndex(), Field: ee.EntryField(), Msg: msg}
+}
+
+// SinkErrorReply returns the HTTP status and reply text for an error of Sink.Ingest, for
+// every HTTP front end of a sink: 400 naming the entry and field when the sink refused an
+// entry for what it holds, 507 for a full disk, 503 for ErrUnavailable, else 500. A 5xx text
+// says what happened and never carries err's text (it may hold server paths): log err.
+func SinkErrorReply(err error) (int, string) {
+	err = entryInputError(err)
+	status := statusOf(err)
+	if status >= 500 {
+		return status, serverFaultMsg(status)
+	}
+	return status, strings.TrimPrefix(err.Error(), "ingest: ")
 }
 
 // entryRejection is implemented by sink errors that refuse one entry for what it holds

@@ -197,3 +197,20 @@ func (e *rejected) Error() string {
 }
 func (e *rejected) EntryIndex() int    { return e.index }
 func (e *rejected) EntryField() string { return e.field }
+
+// TestSinkErrorReply: the mapping every HTTP front end of a sink uses; 5xx texts hold no path.
+func TestSinkErrorReply(t *testing.T) {
+	f := func(err error, status int, want string) {
+		t.Helper()
+		gs, got := SinkErrorReply(err)
+		if gs != status || got != want {
+			t.Fatalf("SinkErrorReply(%v) = %d %q, want %d %q", err, gs, got, status, want)
+		}
+	}
+	f(&rejected{index: 2, field: "TS"}, 400, `entry 2: field "TS": timestamp -5 outside 1970-01-01..2262-01-01`)
+	f(fmt.Errorf("store: cannot write /srv/x.shard: %w", syscall.ENOSPC), 507, "the server's disk is full; nothing of this request was stored")
+	f(fmt.Errorf("%w: store: closed", ErrUnavailable), 503,
+		"the store is not accepting entries (shutting down, or disabled after a write error; see the server log); nothing of this request was stored")
+	f(errors.New("store: cannot sync /srv/x.shard: input/output error"), 500,
+		"the server could not store the entries (see the server log); nothing of this request was stored")
+}

@@ -79,20 +79,24 @@ func (a *API) ingestLines(w http.ResponseWriter, r *http.Request, _ *access.Prin
 	}
 	if err != nil {
 		status := http.StatusBadRequest
+		msg := strings.TrimPrefix(err.Error(), "ingest: ")
 		var big *ingest.EntryTooLargeError
 		switch {
 		case errors.As(err, &big):
 			status = http.StatusRequestEntityTooLarge
 		case errors.Is(err, errSink):
-			status = http.StatusInternalServerError
-			a.log.Error("rest: ingest failed", "err", err, "stored", rep.Count)
+			// 4xx for entries the store refuses, else a 5xx without server paths (issue 11)
+			status, msg = ingest.SinkErrorReply(err)
+			if status >= 500 {
+				a.log.Error("rest: ingest failed", "err", err, "stored", rep.Count)
+			}
 		}
 		writeJSON(w, status, struct {
 			Error string
 			Field string
 			Count int64
 			Size  int64
-		}{"rest: ingest: " + strings.TrimPrefix(err.Error(), "ingest: ") + " (" + strconv.FormatInt(rep.Count, 10) +
+		}{"rest: ingest: " + msg + " (" + strconv.FormatInt(rep.Count, 10) +
 			" entries stored before it)", "file", rep.Count, rep.Size})
 		return
 	}
@@ -370,8 +374,11 @@ func (a *API) ingestInternal(w http.ResponseWriter, r *http.Request, c *access.P
 	}
 	if len(entries) > 0 {
 		if err := a.cfg.Store.Ingest(entries); err != nil {
-			a.log.Error("rest: internal ingest failed", "err", err)
-			writeError(w, &Error{Status: http.StatusInternalServerError, Msg: "cannot store the entries: " + err.Error()})
+			status, msg := ingest.SinkErrorReply(err) // no server paths in the reply (issue 11)
+			if status >= 500 {
+				a.log.Error("rest: internal ingest failed", "err", err)
+			}
+			writeError(w, &Error{Status: status, Msg: "cannot store the entries: " + msg})
 			return
 		}
 	}
