@@ -1,18 +1,18 @@
 package web_test
 
 import (
-	"bufio"
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+
+	"github.com/sluicehq/sluice/internal/sluicedtest"
 )
 
 // TestConsoleMakeRun walks the new user's path against the real sluiced binary started as
@@ -25,42 +25,7 @@ func TestConsoleMakeRun(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/sluiced").CombinedOutput(); err != nil {
 		t.Fatalf("go build ../cmd/sluiced: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-data", t.TempDir(), "-demo-count", "20000")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	addr := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`"sluiced listening" addr=(\S+)`)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-			}
-		}
-	}()
-	var url string
-	select {
-	case a := <-addr:
-		url = "http://" + a
-	case <-time.After(60 * time.Second):
-		t.Fatal("sluiced did not start listening within 60 s")
-	}
+	url := sluicedtest.Start(t, bin, "-data", t.TempDir(), "-demo-count", "20000")
 
 	e := &consoleEnv{t: t, url: url, srvURL: url}
 	e.startBrowser(chromium)

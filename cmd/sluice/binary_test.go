@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -10,12 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sluicehq/sluice/internal/sluicedtest"
 )
 
 // The tests in this file run the real binaries, built once per test run: sluiced on
@@ -67,42 +67,7 @@ func binaries(t *testing.T) (sluiceBin, sluicedBin string) {
 func startSluiced(t *testing.T, args ...string) string {
 	t.Helper()
 	_, sluiced := binaries(t)
-	cmd := exec.Command(sluiced, append([]string{"-listen", "127.0.0.1:0", "-data", t.TempDir()}, args...)...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	addr := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`"sluiced listening" addr=(\S+)`)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-			}
-		}
-	}()
-	select {
-	case a := <-addr:
-		return "http://" + a
-	case <-time.After(60 * time.Second):
-		t.Fatal("sluiced did not start listening within 60 s")
-	}
-	return ""
+	return sluicedtest.Start(t, sluiced, append([]string{"-data", t.TempDir()}, args...)...)
 }
 
 // runBinary runs the sluice binary with args and returns stdout, stderr, the exit code and
