@@ -20,7 +20,10 @@ import (
 // disk-backed render store a chunk at a time.
 func TestRESTDownloadLargerThanMemoryBudget(t *testing.T) {
 	const budget = 8 << 20
-	ts := startServer(t, func(c *engine.Config) { c.Search.MemoryBudget = budget })
+	ts := startServer(t, func(c *engine.Config) {
+		c.Search.MemoryBudget = budget
+		c.REST.WriteTimeout = time.Second
+	})
 	const n = 60_000
 	id, err := ts.eng.TagID("big")
 	if err != nil {
@@ -84,7 +87,27 @@ func TestRESTDownloadLargerThanMemoryBudget(t *testing.T) {
 		if growth > 8<<20 {
 			t.Fatalf("%s download of %d MB grew the heap by %.1f MB: not flat", format, got>>20, float64(growth)/(1<<20))
 		}
+		if format == "json" {
+			// A client that stops reading for longer than REST.WriteTimeout is let go.
+			if short := stalledDownload(t, ts.srv.URL+"/api/searchctrl/"+sid+"/download/json", 4*time.Second); short >= got {
+				t.Fatalf("a stalled client still got the whole download (%d of %d bytes)", short, got)
+			}
+		}
 	}
+}
+
+// stalledDownload starts a download, reads nothing for stall, then everything: the server
+// gives up on a client that accepts no chunk within REST.WriteTimeout, so the body is short.
+func stalledDownload(t *testing.T, url string, stall time.Duration) int64 {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	time.Sleep(stall)
+	n, _ := io.Copy(io.Discard, resp.Body)
+	return n
 }
 
 // lineCounter counts the newlines written to it.

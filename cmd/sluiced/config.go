@@ -57,6 +57,7 @@ type settings struct {
 	IdxStatsPeriod       duration `json:"idx_stats_period"`        // SLUICE_IDX_STATS_PERIOD
 	RESTKeepAlive        duration `json:"rest_keepalive"`          // SLUICE_REST_KEEPALIVE
 	DownloadChunkKB      int      `json:"download_chunk_kb"`       // SLUICE_DOWNLOAD_CHUNK_KB
+	DownloadWriteTimeout duration `json:"download_write_timeout"`  // SLUICE_DOWNLOAD_WRITE_TIMEOUT
 
 	// Per-principal and per-search limits; zero means the engine's default.
 	MaxConnsPerPrincipal    int      `json:"max_conns_per_principal"`     // SLUICE_MAX_CONNS_PER_PRINCIPAL
@@ -296,6 +297,7 @@ func applyEnv(s *settings, env func(string) (string, bool)) error {
 	dur("SLUICE_IDX_STATS_PERIOD", &s.IdxStatsPeriod)
 	dur("SLUICE_REST_KEEPALIVE", &s.RESTKeepAlive)
 	num("SLUICE_DOWNLOAD_CHUNK_KB", &s.DownloadChunkKB)
+	dur("SLUICE_DOWNLOAD_WRITE_TIMEOUT", &s.DownloadWriteTimeout)
 	num("SLUICE_MAX_CONNS_PER_PRINCIPAL", &s.MaxConnsPerPrincipal)
 	num("SLUICE_MAX_SEARCHES_PER_PRINCIPAL", &s.MaxSearchesPerPrincipal)
 	num64("SLUICE_MAX_INGEST_BYTES_PER_SECOND", &s.MaxIngestBytesPerSecond)

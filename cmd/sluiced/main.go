@@ -269,6 +269,7 @@ func engineConfig(s settings, logger *slog.Logger) engine.Config {
 	cfg.Stats.PingPeriod = time.Duration(s.PingPeriod)
 	cfg.REST.KeepAlive = time.Duration(s.RESTKeepAlive)
 	cfg.REST.ChunkSize = s.DownloadChunkKB << 10
+	cfg.REST.WriteTimeout = time.Duration(s.DownloadWriteTimeout)
 	cfg.Stats.SysStatsPeriod = time.Duration(s.SysStatsPeriod)
 	cfg.Stats.IdxStatsPeriod = time.Duration(s.IdxStatsPeriod)
 	return cfg

@@ -7,6 +7,7 @@ import (
 	"github.com/sluicehq/sluice/engine/access"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -240,12 +241,17 @@ func (a *API) pump(ctx context.Context, w http.ResponseWriter, s *search.Search,
 	chunk := a.cfg.ChunkSize
 	buf := make([]byte, 0, chunk+chunk/4)
 	rc := http.NewResponseController(w)
+	defer rc.SetWriteDeadline(time.Time{}) // the connection may serve further requests
 	flush := func() error {
 		if len(buf) == 0 {
 			return nil
 		}
+		_ = rc.SetWriteDeadline(time.Now().Add(a.cfg.WriteTimeout)) // not every ResponseWriter can
 		_, err := w.Write(buf)
 		buf = buf[:0]
+		if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+			a.log.Info("rest: download stopped: limit reached", "limit", "WriteTimeout", "value", a.cfg.WriteTimeout, "search", s.ID)
+		}
 		return err
 	}
 	if o.head {

@@ -60,6 +60,10 @@ type Limits struct {
 	// the next is encoded; default 64 KiB. A download holds about one chunk and one render-store
 	// read (256 KiB) however large the result.
 	ChunkSize int
+	// WriteTimeout bounds each write of a download or export: a client that takes longer to
+	// accept one chunk is disconnected (and logged), so a reader that stops reading cannot
+	// hold its response open forever; default 60s.
+	WriteTimeout time.Duration
 }
 
 // Config configures the routes. Manager is required; the rest may be zero.
@@ -88,6 +92,9 @@ func (c *Config) defaults() {
 	}
 	if c.ChunkSize <= 0 {
 		c.ChunkSize = 64 << 10
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 60 * time.Second
 	}
 	if c.Ingest.MaxEntrySize <= 0 {
 		c.Ingest.MaxEntrySize = ingest.DefaultMaxEntrySize
