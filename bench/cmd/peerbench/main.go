@@ -154,6 +154,7 @@ type LoadResult struct {
 	RawBytes    int64 // bytes of the lines, without newlines
 	Start       time.Time
 	SluiceBytes int64   // bytes under the sluiced data directory after the load
+	AccelBytes  int64   // of those, the accelerator sidecars (*.acc)
 	VLBytes     int64   // bytes under the victoria-logs data directory after the load and a flush
 	SluiceSecs  float64 // ingest wall time
 	VLSecs      float64
@@ -261,10 +262,13 @@ func load(args []string) error {
 	// let background merges settle before measuring the disk
 	httpc.Get("http://" + *vl + "/internal/force_merge")
 	time.Sleep(15 * time.Second)
-	if res.SluiceBytes, err = dirBytes(*sd); err != nil {
+	if res.SluiceBytes, err = dirBytes(*sd, ""); err != nil {
 		return err
 	}
-	if res.VLBytes, err = dirBytes(*vd); err != nil {
+	if res.AccelBytes, err = dirBytes(*sd, ".acc"); err != nil {
+		return err
+	}
+	if res.VLBytes, err = dirBytes(*vd, ""); err != nil {
 		return err
 	}
 	return writeJSON(*out, res)
@@ -299,13 +303,14 @@ func appendJSONString(dst, s []byte) []byte {
 	return append(dst, '"')
 }
 
-func dirBytes(dir string) (int64, error) {
+// dirBytes sums the sizes of the regular files under dir whose names end in suffix.
+func dirBytes(dir, suffix string) (int64, error) {
 	var n int64
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.Type().IsRegular() {
+		if d.Type().IsRegular() && strings.HasSuffix(d.Name(), suffix) {
 			info, err := d.Info()
 			if err != nil {
 				return err

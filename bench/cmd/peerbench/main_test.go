@@ -77,7 +77,7 @@ func TestReport(t *testing.T) {
 	for _, want := range []string{
 		"| needle | `tag=peer grep \"items/1234567 \"` | `\"1234567\"` | 2.000 s | 4.000 s | 0.50× | ≤ 1.0×: met | 1.000 s | 4.000 s |",
 		"| count by extracted field |", "0.50× | ≤ 0.5×: met",
-		"| bytes on disk | | | 0.0 MB (30.0 B/entry) | 0.0 MB (10.0 B/entry) | 3.00× | ≤ 2.0×: **missed** |",
+		"| bytes on disk | | | 0.0 MB (30.0 B/entry; accelerators 0.0 MB) | 0.0 MB (10.0 B/entry) | 3.00× | ≤ 2.0×: **missed** |",
 		"a 1.50× speed-up (target ≥ 1.7×: **missed**)",
 	} {
 		if !strings.Contains(md, want) {

@@ -65,8 +65,8 @@ func report(args []string) error {
 			verdict(target[q.Name], ratio, q.Name == "export every entry"), median(s, cpu), median(v, cpu))
 	}
 	dr := float64(ld.SluiceBytes) / float64(ld.VLBytes)
-	fmt.Fprintf(&b, "| bytes on disk | | | %.1f MB (%.1f B/entry) | %.1f MB (%.1f B/entry) | %.2f× | %s | | |\n",
-		float64(ld.SluiceBytes)/1e6, float64(ld.SluiceBytes)/float64(ld.Entries),
+	fmt.Fprintf(&b, "| bytes on disk | | | %.1f MB (%.1f B/entry; accelerators %.1f MB) | %.1f MB (%.1f B/entry) | %.2f× | %s | | |\n",
+		float64(ld.SluiceBytes)/1e6, float64(ld.SluiceBytes)/float64(ld.Entries), float64(ld.AccelBytes)/1e6,
 		float64(ld.VLBytes)/1e6, float64(ld.VLBytes)/float64(ld.Entries), dr, verdict(2, dr, false))
 	fmt.Fprintf(&b, "| ingest (HTTP, batches of 50,000 lines) | | | %.1f s | %.1f s | %.2f× | | | |\n", ld.SluiceSecs, ld.VLSecs, ld.SluiceSecs/ld.VLSecs)
 	if one != nil {
