@@ -355,6 +355,7 @@ type pauseProxy struct {
 	mu     sync.Mutex
 	cond   *sync.Cond
 	paused bool
+	refuse bool // close new connections at once
 	conns  map[net.Conn]struct{}
 	wg     sync.WaitGroup
 }
@@ -380,6 +381,13 @@ func (p *pauseProxy) serve() {
 		c, err := p.ln.Accept()
 		if err != nil {
 			return
+		}
+		p.mu.Lock()
+		refuse := p.refuse
+		p.mu.Unlock()
+		if refuse {
+			c.Close()
+			continue
 		}
 		s, err := net.Dial("tcp", p.target)
 		if err != nil {
@@ -441,7 +449,14 @@ func (p *pauseProxy) Resume() {
 	p.mu.Unlock()
 }
 
-// Drop closes every proxied connection (new ones are still accepted).
+// Refuse makes the proxy close new connections at once (true) or forward them (false).
+func (p *pauseProxy) Refuse(on bool) {
+	p.mu.Lock()
+	p.refuse = on
+	p.mu.Unlock()
+}
+
+// Drop closes every proxied connection (new ones are still accepted unless Refuse).
 func (p *pauseProxy) Drop() {
 	p.mu.Lock()
 	for c := range p.conns {

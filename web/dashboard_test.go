@@ -80,12 +80,18 @@ func TestConsoleDashboard(t *testing.T) {
 		t.Errorf("backend events %q lack the dead and recovered events", events)
 	}
 
-	// The connection drops: the socket says it reconnects (with backoff) and comes back.
+	// The connection drops and the server stays unreachable for a while: the socket says it
+	// reconnects, with a growing backoff, and comes back once the server is reachable again.
+	e.proxy.Refuse(true)
 	e.proxy.Drop()
 	e.waitJS("the reconnect notice", `document.querySelector('#pill-stats').dataset.state === 'retrying' && /reconnecting in \d+ s \(attempt 1\)/.test(document.querySelector('#pill-stats').textContent)`, 3*time.Second)
+	e.waitJS("the webserver unreachable", `document.querySelector('tr[data-host="webserver"] .badge.bad')`, 2*time.Second)
+	e.waitJS("the second attempt, after a longer wait", `/reconnecting in \d+ s \(attempt 2\)/.test(document.querySelector('#pill-stats').textContent)`, 5*time.Second)
 	e.shot("dashboard-reconnecting")
-	e.waitJS("the socket back", `document.querySelector('#pill-stats').dataset.state === 'open'`, 5*time.Second)
+	e.proxy.Refuse(false)
+	e.waitJS("the socket back", `document.querySelector('#pill-stats').dataset.state === 'open' && document.querySelector('tr[data-host="webserver"] .badge.ok')`, 5*time.Second)
 	e.waitJS("the search socket back", `document.querySelector('#pill-search').dataset.state === 'open'`, 5*time.Second)
+	e.expectErrors("WebSocket connection to") // the browser's log of the refused reconnects
 
 	// Dark theme and a narrow window.
 	e.setDark(true)

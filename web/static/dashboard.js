@@ -81,7 +81,7 @@ export class Dashboard {
     const changed = !this.status || this.status.state !== st.state;
     this.status = st;
     this.renderPill();
-    if (changed && this.rendered) this.dirty = true;
+    if (changed && this.rendered) this.renderHosts(); // the webserver row's reachability
   }
 
   renderPill() {
