@@ -100,6 +100,22 @@ func damageCases() []damageCase {
 			}
 			return b.off, b.off + b.size()
 		}},
+		// with the index, even a cut inside the last header (a torn write, were there no index)
+		// and a cut of whole blocks are counted: the index lists what the file lost
+		damageCase{name: "truncated-in-last-header/idx", keepIx: true, damage: func(t *testing.T, p string, bs []blockMeta) (int64, int64) {
+			b := bs[len(bs)-1]
+			if err := os.Truncate(p, b.off+30); err != nil {
+				t.Fatal(err)
+			}
+			return b.off, b.off + b.size()
+		}},
+		damageCase{name: "truncated-two-blocks/idx", keepIx: true, damage: func(t *testing.T, p string, bs []blockMeta) (int64, int64) {
+			b := bs[len(bs)-2]
+			if err := os.Truncate(p, b.off); err != nil {
+				t.Fatal(err)
+			}
+			return b.off, bs[len(bs)-1].off + bs[len(bs)-1].size()
+		}},
 		damageCase{name: "bytes-removed-mid-shard", damage: func(t *testing.T, p string, bs []blockMeta) (int64, int64) {
 			b := bs[len(bs)/2]
 			data, err := os.ReadFile(p)

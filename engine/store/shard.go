@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -185,6 +186,11 @@ func recoverShard(w *well, f *os.File, p string, start int64, env *loadEnv, writ
 	}
 	if err := ld.scanFrom(sh.size); err != nil {
 		return nil, err
+	}
+	if errors.Is(idxErr, errIdxPastEnd) {
+		if err := ld.reportTruncated(idx); err != nil {
+			return nil, err
+		}
 	}
 	sh.wsize = sh.size
 	return sh, nil
@@ -441,6 +447,36 @@ func copyRange(f *os.File, off, n int64, p string) error {
 	return syncDir(p)
 }
 
+// reportTruncated quarantines, as cut ranges, the blocks an index lists that recovery did not
+// find (by header, so blocks that only moved are not reported): the shard file was truncated
+// or lost bytes, and the index says how many entries over which time range went with them.
+func (ld *loader) reportTruncated(idx []blockMeta) error {
+	sh := ld.sh
+	have := make(map[blockHeader]bool, len(sh.blocks))
+	for i := range sh.blocks {
+		have[sh.blocks[i].blockHeader] = true
+	}
+	for i := range idx {
+		b := &idx[i]
+		if have[b.blockHeader] || slices.ContainsFunc(sh.bad, func(r badRange) bool { return r.off == b.off }) {
+			continue
+		}
+		r := rangeOf(b.off, b.size(), &b.blockHeader, actionCut, "the shard file ends before this block or lost its bytes; its index lists it")
+		sh.bad = append(sh.bad, r)
+		ld.env.dc.countRange(&r)
+		ld.env.log.Warn("store: block listed in the shard index is missing from the shard file", "file", sh.path,
+			"offset", r.off, "bytes", r.size, "entries", r.entries)
+		ld.env.note(Finding{File: sh.path, Offset: r.off, Bytes: r.size, Entries: r.entries, Kind: "missing block", Damage: true,
+			Detail: r.reason, Action: "recorded in " + filepath.Base(sh.path) + badSuffix + "; searches report it"})
+		if ld.write {
+			if err := appendBadFile(sh.path+badSuffix, &r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // checkIndexed compares the on-disk header of every block the index covers with the index's
 // copy. A block whose header differs has its body checked against the index header: an intact
 // body stays readable (scans use the index's header), a damaged one is quarantined.
@@ -545,8 +581,9 @@ func parseIdx(b []byte, fsize int64, committed uint64) (blocks []blockMeta, size
 	if v2 {
 		recSize += 8
 	}
+	var pastEnd error
 	if size > fsize {
-		return nil, 0, errors.New("index file covers " + strconv.FormatInt(size, 10) + " bytes, the shard holds " + strconv.FormatInt(fsize, 10))
+		pastEnd = fmt.Errorf("%w: it covers %d bytes, the shard holds %d", errIdxPastEnd, size, fsize)
 	}
 	if uint64(len(recs)) != uint64(n)*uint64(recSize) {
 		return nil, 0, errors.New("index file length does not match its block count")
@@ -575,5 +612,12 @@ func parseIdx(b []byte, fsize int64, committed uint64) (blocks []blockMeta, size
 	if !v2 && end != size {
 		return nil, 0, errors.New("index file blocks do not cover its size")
 	}
+	if pastEnd != nil {
+		return blocks, size, pastEnd // the blocks say what the shard held before it was cut
+	}
 	return blocks, size, nil
 }
+
+// errIdxPastEnd is wrapped by readIdx's error for an intact index file that covers more than
+// the shard file holds: the shard was truncated, and the index lists the blocks it lost.
+var errIdxPastEnd = errors.New("index file covers more than the shard holds")
