@@ -140,8 +140,56 @@ func (p *JSONPath) Name() string {
 // grown scratch is returned. ok is false when the path does not exist or the document is
 // malformed on the way to it. It does not allocate unless scratch must grow.
 func LookupJSON(data []byte, p *JSONPath, scratch []byte) (v JSONValue, scratchOut []byte, ok bool) {
+	return lookupFrom(data, skipWS(data, 0), p.elems, scratch)
+}
+
+// FindJSONMembers walks the top-level object of data once and, for every path of ps whose
+// first component is a member name, stores in at[k] the offset in data of the value of the
+// first member with that name, or -1 when there is none (or data is not an object, or is
+// malformed before it). Paths whose first component is an array index get -2: look them up
+// with LookupJSON. The walk stops once every path has its member. LookupJSONAt then finishes
+// each path from its offset; together they give what LookupJSON gives for each path, with
+// one pass over the object instead of one per path. at must have len(ps) elements. It does
+// not allocate.
+func FindJSONMembers(data []byte, ps []JSONPath, at []int) {
+	left := 0
+	for k := range ps {
+		at[k] = -1
+		if len(ps[k].elems) == 0 || ps[k].elems[0].index >= 0 {
+			at[k] = -2
+			continue
+		}
+		left++
+	}
 	i := skipWS(data, 0)
-	for _, e := range p.elems {
+	if left == 0 || i >= len(data) || data[i] != '{' {
+		return
+	}
+	var it objectIter
+	it.init(data, i)
+	for left > 0 {
+		key, esc, vs, _, more := it.next()
+		if !more {
+			return
+		}
+		for k := range ps {
+			if at[k] == -1 && keyEquals(key, esc, ps[k].elems[0].key) {
+				at[k] = vs
+				left--
+			}
+		}
+	}
+}
+
+// LookupJSONAt finishes the lookup of path p in data from the offset FindJSONMembers found
+// for it (which must be >= 0): results and scratch as for LookupJSON.
+func LookupJSONAt(data []byte, off int, p *JSONPath, scratch []byte) (v JSONValue, scratchOut []byte, ok bool) {
+	return lookupFrom(data, off, p.elems[1:], scratch)
+}
+
+// lookupFrom follows elems from the value at data[i] and decodes the value it reaches.
+func lookupFrom(data []byte, i int, elems []pathElem, scratch []byte) (v JSONValue, scratchOut []byte, ok bool) {
+	for _, e := range elems {
 		if i >= len(data) {
 			return v, scratch, false
 		}

@@ -100,11 +100,14 @@ func parseJSON(p *modParser) (moduleImpl, *ParseError) {
 	return s, nil
 }
 
-func (s *jsonSpec) newStage(rc *runCtx) stage { return &jsonStage{s: s, ar: rc.ar} }
+func (s *jsonSpec) newStage(rc *runCtx) stage {
+	return &jsonStage{s: s, ar: rc.ar, at: make([]int, len(s.paths))}
+}
 
 type jsonStage struct {
 	s  *jsonSpec
 	ar *arena
+	at []int // per path: offset of its top-level member's value (extract.FindJSONMembers)
 }
 
 func (g *jsonStage) process(ents []wire.Entry) (int, error) {
@@ -117,9 +120,22 @@ func (g *jsonStage) process(ents []wire.Entry) (int, error) {
 			continue
 		}
 		keep := true
+		// NOTE: one pass over the object finds every path's member; a LookupJSON per path
+		// walked the object once per field.
+		extract.FindJSONMembers(data, s.paths, g.at)
 		for k := range s.paths {
-			jv, grown, found := extract.LookupJSON(data, &s.paths[k], ar.scratch())
-			ar.commit(grown)
+			var jv extract.JSONValue
+			var found bool
+			switch off := g.at[k]; {
+			case off >= 0:
+				var grown []byte
+				jv, grown, found = extract.LookupJSONAt(data, off, &s.paths[k], ar.scratch())
+				ar.commit(grown)
+			case off == -2:
+				var grown []byte
+				jv, grown, found = extract.LookupJSON(data, &s.paths[k], ar.scratch())
+				ar.commit(grown)
+			}
 			var v wire.Value
 			if found {
 				switch jv.Kind {
