@@ -215,6 +215,11 @@ func TestAccessBrowserAttacks(t *testing.T) {
 	if code != http.StatusForbidden {
 		t.Fatalf("cross-origin delete from an opaque origin: %d %s", code, b)
 	}
+	// An <img> on another site's page: no Origin, but the browser marks it cross-site.
+	code, b = httpDo(t, "GET", ts.srv.URL+"/api/searchctrl", http.Header{"Sec-Fetch-Site": {"cross-site"}, "Sec-Fetch-Mode": {"no-cors"}}, nil)
+	if code != http.StatusForbidden {
+		t.Fatalf("cross-site subresource GET: %d %s", code, b)
+	}
 	// DNS rebinding: Host and Origin agree, but name the attacker's host.
 	evil := "rebind.evil:" + port
 	for _, c := range []struct{ method, path string }{

@@ -233,6 +233,31 @@ func TestAdmit(t *testing.T) {
 	f("POST", "rebind.evil:8012", "http://rebind.evil:8012", false, "host") // DNS rebinding
 	f("GET", "rebind.evil:8012", "", false, "host")                         // even reads
 	f("GET", "localhost:8012", "http://localhost:8012", true, "")
+
+	// Fetch metadata: what another site's page makes the browser request.
+	g := func(method, origin, site, mode, want string) {
+		t.Helper()
+		r := httptest.NewRequest(method, "http://127.0.0.1:8012/api/searchctrl/1/attach", nil)
+		if origin != "" {
+			r.Header.Set("Origin", origin)
+		}
+		r.Header.Set("Sec-Fetch-Site", site)
+		r.Header.Set("Sec-Fetch-Mode", mode)
+		got := ""
+		if _, ref := pol.Admit(r); ref != nil {
+			got = ref.Reason
+		}
+		if got != want {
+			t.Fatalf("%s Origin %q Sec-Fetch-Site %s mode %s: refusal %q, want %q", method, origin, site, mode, got, want)
+		}
+	}
+	g("GET", "", "cross-site", "no-cors", "origin")                 // <img src=...>
+	g("GET", "", "same-site", "no-cors", "origin")                  // another port of localhost
+	g("GET", "http://evil.example", "cross-site", "cors", "origin") // fetch()
+	g("GET", "https://gui.example.com", "cross-site", "cors", "")   // an allowed origin
+	g("GET", "", "cross-site", "navigate", "")                      // a link to the console
+	g("GET", "", "same-origin", "cors", "")                         // the console itself
+	g("GET", "", "none", "navigate", "")                            // typed or bookmarked
 }
 
 func TestHandler(t *testing.T) {

@@ -12,7 +12,10 @@
 //     host name, so this refuses it before anything else is looked at.
 //  2. Origin, for state-changing requests (any method but GET, HEAD and OPTIONS, and every
 //     websocket upgrade): absent, equal to Host, or one of AllowedOrigins. A web page the local
-//     user opens can therefore neither POST to the server nor open its websockets.
+//     user opens can therefore neither POST to the server nor open its websockets. A request
+//     the browser marks as made by another site's page (Sec-Fetch-Site: cross-site or
+//     same-site, e.g. an <img> GET, which carries no Origin) needs an allowed Origin too,
+//     top-level navigations excepted.
 //  3. Credential: a token as any Sec-WebSocket-Protocol value, "Authorization: Bearer",
 //     "Authorization: Basic" (the token as password) or "Gravwell-Token". With no principals
 //     and no tokens configured (loopback mode) every request is the Local admin.

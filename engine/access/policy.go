@@ -182,6 +182,12 @@ func (pol *Policy) Admit(r *http.Request) (*Principal, *Refusal) {
 		return nil, &Refusal{Status: http.StatusForbidden, Reason: "origin",
 			Message: "access: origin " + strconv.Quote(r.Header.Get("Origin")) + " not allowed: add it to allowed_origins"}
 	}
+	if crossSiteSubresource(r) && (r.Header.Get("Origin") == "" || !pol.OriginAllowed(r)) {
+		// A browser sends no Origin with an <img> or <script> GET, but marks it: another
+		// site's page may not make the user's browser fetch (or attach to) anything here.
+		return nil, &Refusal{Status: http.StatusForbidden, Reason: "origin",
+			Message: "access: cross-site request (Sec-Fetch-Site: " + r.Header.Get("Sec-Fetch-Site") + ") without an allowed origin"}
+	}
 	p, reason := pol.Authenticate(r)
 	if p == nil {
 		return nil, &Refusal{Status: http.StatusUnauthorized, Reason: "auth", Message: reason}
@@ -301,6 +307,17 @@ func (pol *Policy) OriginAllowed(r *http.Request) bool {
 		if strings.EqualFold(h, a) {
 			return true
 		}
+	}
+	return false
+}
+
+// crossSiteSubresource reports whether a browser marked r as sent by another site's page
+// (Sec-Fetch-Site cross-site or same-site, the latter being another port or subdomain) for
+// anything but a top-level navigation, which a link to the console may be.
+func crossSiteSubresource(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "cross-site", "same-site":
+		return !(r.Method == http.MethodGet && r.Header.Get("Sec-Fetch-Mode") == "navigate")
 	}
 	return false
 }
