@@ -30,7 +30,7 @@ func quiet() *slog.Logger {
 
 // startNATS starts an in-process NATS cluster of three JetStream servers on random loopback
 // ports with temporary store directories.
-func startNATS(t *testing.T) string {
+func startNATS(t testing.TB) string {
 	t.Helper()
 	c, err := localnats.Start(localnats.Config{Servers: 3, Dir: t.TempDir()})
 	if err != nil {
@@ -63,7 +63,7 @@ func nodeConfig(url, name string, role cluster.Role) cluster.Config {
 }
 
 // startNode starts a node with data directory dir (a new one when empty).
-func startNode(t *testing.T, cfg cluster.Config, dir string) *testNode {
+func startNode(t testing.TB, cfg cluster.Config, dir string) *testNode {
 	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
@@ -101,7 +101,7 @@ func startNode(t *testing.T, cfg cluster.Config, dir string) *testNode {
 }
 
 // close shuts the node down cleanly.
-func (n *testNode) close(t *testing.T) {
+func (n *testNode) close(t testing.TB) {
 	if n.closed {
 		return
 	}
@@ -116,7 +116,7 @@ func (n *testNode) close(t *testing.T) {
 }
 
 // kill drops the node as a crash would: no goodbye to the cluster.
-func (n *testNode) kill(t *testing.T) {
+func (n *testNode) kill(t testing.TB) {
 	if n.closed {
 		return
 	}
@@ -138,7 +138,7 @@ func (n *testNode) stored() uint64 {
 }
 
 // waitFor polls cond every 20ms until it holds or d passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
@@ -158,7 +158,7 @@ type jsonEntry struct {
 }
 
 // postIngest sends entries to a node's /api/ingest and returns the HTTP status.
-func postIngest(t *testing.T, url string, ents []jsonEntry) (int, string) {
+func postIngest(t testing.TB, url string, ents []jsonEntry) (int, string) {
 	t.Helper()
 	b, _ := json.Marshal(ents)
 	resp, err := http.Post(url+"/api/ingest", "application/json", bytes.NewReader(b))
@@ -186,11 +186,11 @@ func appEntries(tag string, off, n int, step time.Duration) []jsonEntry {
 
 // wsClient speaks the routing protocol over gorilla/websocket.
 type wsClient struct {
-	t    *testing.T
+	t    testing.TB
 	conn *websocket.Conn
 }
 
-func dial(t *testing.T, httpURL, path string, subs ...string) *wsClient {
+func dial(t testing.TB, httpURL, path string, subs ...string) *wsClient {
 	t.Helper()
 	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(httpURL, "http")+path, nil)
 	if err != nil {
@@ -290,14 +290,14 @@ type countReply struct {
 }
 
 // newServer serves eng on loopback and returns its http URL.
-func newServer(t *testing.T, eng *engine.Engine) string {
+func newServer(t testing.TB, eng *engine.Engine) string {
 	srv := httptest.NewServer(eng.Handler())
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
 
 // waitSpread waits until n indexers own partitions, as node sees them.
-func waitSpread(t *testing.T, node *testNode, n int) {
+func waitSpread(t testing.TB, node *testNode, n int) {
 	t.Helper()
 	waitFor(t, 10*time.Second, "partitions spread over the indexers", func() bool {
 		k := 0

@@ -124,7 +124,8 @@ func (x *indexer) describe(hb *heartbeat) {
 }
 
 // balance renews the leases every heartbeat and takes or gives back partitions so that each
-// live indexer owns its share (ceil(partitions / live indexers)).
+// live indexer owns its share (partitions / live indexers, one more for the first
+// partitions mod live indexers in name order).
 func (x *indexer) balance() {
 	defer x.wg.Done()
 	// one heartbeat first, so that the others' heartbeats have arrived
@@ -162,11 +163,16 @@ func (x *indexer) rebalance() {
 			x.release(o, false)
 		}
 	}
-	live := len(n.members.liveIndexers(time.Now()))
-	if live == 0 {
-		live = 1
+	// share: partitions / live indexers, the first (partitions mod live) by name one more
+	live := n.members.liveIndexers(time.Now())
+	rank := slices.Index(live, n.cfg.Name)
+	if rank < 0 { // our own heartbeat not seen yet
+		live, rank = append(live, n.cfg.Name), len(live)
 	}
-	share := (n.cfg.Partitions + live - 1) / live
+	share := n.cfg.Partitions / len(live)
+	if rank < n.cfg.Partitions%len(live) {
+		share++
+	}
 	x.mu.Lock()
 	have := len(x.owned)
 	x.mu.Unlock()
