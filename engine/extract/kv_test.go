@@ -99,3 +99,32 @@ Isabella", "CL", Lucien`, "2018-11-01|daffodil|15554|9870f7cd|OK, what sort\nIsa
 	f("a,", "a|")
 	f("", "")
 }
+
+// TestKVCompileSame checks that a compiled KV splits exactly as an uncompiled one, for the
+// default and custom delimiters, on generated lines.
+func TestKVCompileSame(t *testing.T) {
+	alphabet := []byte("ab=;, \t\"\\x=1|")
+	r := uint64(7)
+	for _, base := range []KV{{}, {Delims: ";,"}, {Delims: "|", Sep: "=>", Quoted: true}, {Quoted: true}} {
+		compiled := base
+		compiled.Compile()
+		for n := 0; n < 2000; n++ {
+			line := make([]byte, n%40)
+			for i := range line {
+				r = r*6364136223846793005 + 1442695040888963407
+				line[i] = alphabet[(r>>33)%uint64(len(alphabet))]
+			}
+			for i := 0; ; {
+				k1, v1, n1, ok1 := base.Next(line, i)
+				k2, v2, n2, ok2 := compiled.Next(line, i)
+				if string(k1) != string(k2) || string(v1) != string(v2) || n1 != n2 || ok1 != ok2 {
+					t.Fatalf("%+v on %q at %d: uncompiled %q=%q %d %v, compiled %q=%q %d %v", base, line, i, k1, v1, n1, ok1, k2, v2, n2, ok2)
+				}
+				if !ok1 {
+					break
+				}
+				i = n1
+			}
+		}
+	}
+}

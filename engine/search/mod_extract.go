@@ -195,6 +195,7 @@ func parseKV(p *modParser) (moduleImpl, *ParseError) {
 		s.cfg.Sep = sep
 	}
 	_, s.cfg.Quoted = p.flag("-q")
+	s.cfg.Compile()
 	var perr *ParseError
 	s.extractCommon, perr = p.extractCommon(func(k string) string { return k })
 	if perr != nil {
