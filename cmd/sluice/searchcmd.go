@@ -249,6 +249,9 @@ func printResults(ctx context.Context, g *globalFlags, h *searchHandle, of *outF
 	if err := out.Flush(); err != nil {
 		return err
 	}
+	if printed == 0 && tty && isEntryRenderer(h.renderer) {
+		fmt.Fprintln(os.Stderr, "(no results in the range; -start/-end/-since widen it, sluice tags lists the tags)")
+	}
 	return h.verdict(printed, isEntryRenderer(h.renderer) && of.limit == 0)
 }
 
