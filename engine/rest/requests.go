@@ -60,7 +60,13 @@ func (a *API) hold(s *search.Search, c *access.Principal, consumed bool) *Error 
 			}
 		}
 		at = &attachment{s: s}
-		s.OnDelete(func() { a.forget(s.ID) })
+		a.mu.Lock()
+		hook := !a.hooked[s]
+		a.hooked[s] = true
+		a.mu.Unlock()
+		if hook { // once per search: its deletion drops every attachment to it
+			s.OnDelete(func() { a.forget(s) })
+		}
 	} else if consumed {
 		s.Detach() // the caller already holds one
 	}
@@ -128,11 +134,12 @@ func (a *API) detach(w http.ResponseWriter, r *http.Request, c *access.Principal
 }
 
 // forget drops the attachments of a deleted search.
-func (a *API) forget(id string) {
+func (a *API) forget(s *search.Search) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	delete(a.hooked, s)
 	for k, at := range a.attached {
-		if at.s.ID == id {
+		if at.s == s {
 			delete(a.attached, k)
 		}
 	}

@@ -117,7 +117,8 @@ type API struct {
 	log *slog.Logger
 
 	mu       sync.Mutex
-	attached map[string]*attachment // REST attachments by search ID and caller
+	attached map[string]*attachment  // REST attachments by search ID and caller
+	hooked   map[*search.Search]bool // searches whose deletion hook forgets their attachments
 	closed   bool
 	janitor  *time.Timer
 }
@@ -125,7 +126,8 @@ type API struct {
 // New returns the REST API for cfg.
 func New(cfg Config) *API {
 	cfg.defaults()
-	return &API{cfg: cfg, m: cfg.Manager, log: cfg.Logger, attached: map[string]*attachment{}}
+	return &API{cfg: cfg, m: cfg.Manager, log: cfg.Logger, attached: map[string]*attachment{},
+		hooked: map[*search.Search]bool{}}
 }
 
 // Close detaches every REST attachment.

@@ -188,7 +188,7 @@ func (a *API) delete(w http.ResponseWriter, r *http.Request, c *access.Principal
 		writeError(w, notFound("id", "search "+strconv.Quote(s.ID)+" not found"))
 		return
 	}
-	a.forget(s.ID)
+	a.forget(s)
 	writeJSON(w, http.StatusOK, map[string]string{"Deleted": s.ID})
 }
 
