@@ -136,11 +136,14 @@ func condensedBy(query string) string {
 
 // follower prints the rounds of a -follow search.
 type follower struct {
-	g      *globalFlags
-	of     *outFlags
-	out    *bufio.Writer
-	w      pageWriter
-	seen   map[uint64]int64 // fingerprint of an entry printed → its timestamp (ns)
+	g    *globalFlags
+	of   *outFlags
+	out  *bufio.Writer
+	w    pageWriter
+	seen map[uint64]int64 // fingerprint of an entry printed → its timestamp (ns)
+	// floor is the timestamp (ns) below which nothing is printed: the oldest entry of a
+	// backlog cut short by -limit, so later rounds do not print what the backlog left out.
+	floor  int64
 	parser fastjson.Parser
 	buf    []byte
 }
@@ -183,7 +186,7 @@ func (f *follower) round(ctx context.Context, h *searchHandle, limit int, first 
 			hf.Write(e.GetStringBytes("Data"))
 			fmt.Fprint(hf, e.GetInt("Tag"))
 			key := hf.Sum64()
-			if _, dup := f.seen[key]; dup {
+			if _, dup := f.seen[key]; dup || ts.UnixNano() < f.floor {
 				continue
 			}
 			f.seen[key] = ts.UnixNano()
@@ -206,6 +209,9 @@ func (f *follower) round(ctx context.Context, h *searchHandle, limit int, first 
 		}
 		return 0
 	})
+	if first && next >= uint64(limit) {
+		f.floor = held[0].ts
+	}
 	f.buf = append(f.buf[:0], `{"Tags":`...)
 	if len(tags) == 0 {
 		tags = append(tags, "{}"...)

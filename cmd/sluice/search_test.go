@@ -676,8 +676,9 @@ func TestDamagedDataIsReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	tag, _ := eng.TagID("dmg")
-	base := time.Now().Truncate(time.Hour).Add(-2 * time.Hour) // all 400 entries in one hourly shard
-	for r := range 8 { // one block per batch
+	// All 400 entries in one hourly shard, one block per batch.
+	base := time.Now().Truncate(time.Hour).Add(-2 * time.Hour)
+	for r := range 8 {
 		batch := make([]wire.Entry, 50)
 		for i := range batch {
 			n := r*50 + i
@@ -747,4 +748,32 @@ func TestResultProblems(t *testing.T) {
 	f(resultStatus{warning: "damaged data skipped"}, 0, false, exitWarning, "warning from the server: damaged data skipped")
 	f(resultStatus{searchErr: "boom", warning: "w", overLimit: true}, 0, false, exitFailed,
 		"the search failed on the server: boom", "results truncated", "warning from the server: w")
+}
+
+// TestFollowBacklogLimit: with -limit N, -follow prints the newest N stored entries and never,
+// in a later round, the older ones the backlog left out.
+func TestFollowBacklogLimit(t *testing.T) {
+	s := startServer(t, engine.Config{})
+	s.ingest(t, "app", "old 1", "old 2", "old 3", "old 4", "old 5") // the last a second ago: inside the overlap
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		g := &globalFlags{Stdout: &out, Stderr: &errOut}
+		err := run(ctx, []string{"-server", s.URL, "search", "-f", "--limit", "2", "--follow-interval", "30ms", "-o", "raw", "tag=app"}, g)
+		done <- report(err, &errOut)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(out.String(), "old 5\n") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // several more rounds over the overlap
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d: %s", code, errOut.String())
+	}
+	if got := out.String(); got != "old 4\nold 5\n" {
+		t.Errorf("follow -limit 2 printed %q, want the newest two only", got)
+	}
 }
