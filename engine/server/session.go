@@ -75,6 +75,14 @@ func (s *Session) ID() uint64 { return s.id }
 // session the server upgraded.
 func (s *Session) Principal() *access.Principal { return s.who }
 
+// principalName names the session's principal in logs (never its token).
+func (s *Session) principalName() string {
+	if s.who == nil {
+		return ""
+	}
+	return s.who.Name
+}
+
 // Path returns the URL path the session was upgraded on.
 func (s *Session) Path() string { return s.path }
 
@@ -386,10 +394,10 @@ func (s *Session) fail(code ws.StatusCode, reason string) {
 		if reason == reasonMessageTooBig {
 			field, limit = "MaxMessageSize", s.srv.cfg.MaxMessageSize
 		}
-		s.srv.limit(field, int64(limit), "session", s.id, "remote", s.conn.RemoteAddr().String())
+		s.srv.limit(field, int64(limit), "session", s.id, "principal", s.principalName(), "remote", s.conn.RemoteAddr().String())
 	} else {
 		s.srv.logs.log(s.srv.log, levelInfo, "proto:"+reason, "server: websocket protocol error",
-			"session", s.id, "remote", s.conn.RemoteAddr().String(), "code", int(code), "reason", reason)
+			"session", s.id, "principal", s.principalName(), "remote", s.conn.RemoteAddr().String(), "code", int(code), "reason", reason)
 	}
 	if s.state.Load() >= stClosing {
 		s.conn.Abort(nil)
