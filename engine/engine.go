@@ -292,7 +292,7 @@ func (e *Engine) prepareRenderDir(sc *search.ManagerConfig) error {
 		if err != nil {
 			return fmt.Errorf("engine: render store directory: %w", err)
 		}
-		sc.RenderDir, e.tmpRender = dir, dir
+		sc.RenderDir, sc.RenderAnonymous, e.tmpRender = dir, true, dir
 		return nil
 	}
 	if err := os.MkdirAll(sc.RenderDir, 0o700); err != nil {

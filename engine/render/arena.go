@@ -77,11 +77,12 @@ var errStoreFull = errors.New("render store full")
 // only items below it, whose bytes are in the file and immutable from then on. Growing index
 // directories are copied and published atomically before count.
 type arena struct {
-	dir    string
-	bufCap int
-	limit  int64          // per-search bytes in the file (render_store_limit_mb)
-	mem    *budget.Budget // index segments and the write buffer
-	disk   *budget.Budget // file bytes, process-wide
+	dir       string
+	anonymous bool // the file's name is removed at once (Spec.Anonymous)
+	bufCap    int
+	limit     int64          // per-search bytes in the file (render_store_limit_mb)
+	mem       *budget.Budget // index segments and the write buffer
+	disk      *budget.Budget // file bytes, process-wide
 
 	count atomic.Int64               // published items
 	segs  atomic.Pointer[[]*segment] // index directory
@@ -239,6 +240,9 @@ func (a *arena) open() bool {
 	if err != nil {
 		a.full = fmt.Errorf("render store: %w", err)
 		return false
+	}
+	if a.anonymous {
+		os.Remove(f.Name()) // the open file keeps the data until it is closed
 	}
 	a.f = f
 	a.file.Store(f)

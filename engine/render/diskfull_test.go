@@ -39,3 +39,18 @@ func TestStoreWriteFails(t *testing.T) {
 		t.Fatalf("%d entries served from a store that could not write", len(es))
 	}
 }
+
+// An anonymous store has no name in its directory from the start, and still serves its
+// results.
+func TestAnonymousStore(t *testing.T) {
+	dir := t.TempDir()
+	r := newTestResult(t, Spec{Dir: dir, Anonymous: true})
+	addAll(r, genEntries(500), 100)
+	r.Finish(nil)
+	if names, _ := os.ReadDir(dir); len(names) != 0 {
+		t.Fatalf("%d names in the directory of an anonymous store", len(names))
+	}
+	if es := entriesOf(t, doOK(t, r, `{"ID":16,"EntryRange":{"First":0,"Last":1000}}`, 16)); len(es) != 500 {
+		t.Fatalf("%d entries served", len(es))
+	}
+}

@@ -103,6 +103,7 @@ func NewResult(spec Spec) (*Result, error) {
 		noZoom: rd.TimeZoomDisabled(spec.Args), orderW: orderDesc | orderAsc}
 	r.order.Store(orderDesc | orderAsc)
 	r.arena.init(spec.Dir, spec.WriteBuffer, spec.Limit, spec.Memory, spec.Disk)
+	r.arena.anonymous = spec.Anonymous
 	if k == kindEntries || k == kindTable {
 		// The launch minimum: the write buffer and the first index segment.
 		if err := r.arena.reserveBuffer(); err != nil {

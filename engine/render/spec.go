@@ -45,6 +45,10 @@ type Spec struct {
 	// Dir is the directory of the render store file (created on the first stored result,
 	// removed by Release); default os.TempDir().
 	Dir string
+	// Anonymous removes the file's name as soon as it is created: the store is reachable only
+	// through the open file, so nothing of it survives the process, even a crash. Use it when no
+	// start-up cleanup will look at Dir (a temporary directory).
+	Anonymous bool
 	// WriteBuffer is the size of the write buffer in bytes; default DefaultWriteBuffer. Results
 	// are written to the file at the end of every Add, or when the buffer fills.
 	WriteBuffer int

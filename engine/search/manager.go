@@ -31,6 +31,10 @@ type ManagerConfig struct {
 	// RenderDir is the directory of the render store files (one per search, removed when the
 	// search is deleted); default os.TempDir(). The engine uses <data>/render.
 	RenderDir string
+	// RenderAnonymous removes each render store file's name as soon as it is created, so that
+	// nothing survives a crash where no start-up cleanup looks (the engine sets it for its
+	// private temporary directory).
+	RenderAnonymous bool
 	// RenderDiskBudget bounds the render store files of all live searches together, in bytes
 	// (sluiced render_disk_budget_mb); default 64 GiB. A search whose file cannot grow within it
 	// goes OverLimit with a Warning naming the field.
@@ -443,7 +447,8 @@ func (m *Manager) newResult(s *Search, renderer string, args, names []string, id
 	return render.NewResult(render.Spec{
 		Renderer: renderer, Args: args, TagNames: names, TagIndex: tagIndex,
 		Limit: m.cfg.RenderLimit, LimitField: "render_store_limit_mb", Dir: m.cfg.RenderDir,
-		Memory: m.mem, Disk: m.disk, OnLimit: func(field string, limit int64, warning string) {
+		Anonymous: m.cfg.RenderAnonymous,
+		Memory:    m.mem, Disk: m.disk, OnLimit: func(field string, limit int64, warning string) {
 			m.cfg.Logger.Warn("search over a limit: results are counted, not stored", "search", s.ID,
 				"field", field, "limit", limit, "warning", warning)
 			if m.cfg.OnLimit != nil {
