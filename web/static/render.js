@@ -47,7 +47,7 @@ export function entryList(entries, {tagNames, renderer, view, first}) {
     const li = h('li', {class: ['entry', open && 'open'], dataset: {index: first + i}}, head);
     if (open) {
       const tools = h('div', {class: 'entry-tools'},
-        h('button', {type: 'button', class: ['seg', !asHex && 'on'], disabled: binary && false, onclick: () => {
+        h('button', {type: 'button', class: ['seg', !asHex && 'on'], title: binary ? 'the bytes as text (this entry is not valid UTF-8 text)' : 'the entry as text', onclick: () => {
           view.hex.delete(key);
           view.text.add(key);
           view.rerender();

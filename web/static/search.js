@@ -526,7 +526,7 @@ export class SearchConsole {
       h('div', {class: 'panel'}, this.el.progress, this.el.notices),
       this.el.overview,
       h('div', {class: 'results-grid'},
-        h('div', {class: 'panel results-main'}, h('div', {class: 'results-head'}, h('h2', {}, cur.renderer === 'text' || cur.renderer === 'raw' || cur.renderer === 'hex' || cur.renderer === 'pcap' ? 'Entries' : cur.renderer === 'table' ? 'Table' : cur.renderer === 'chart' ? 'Chart' : 'Values'), this.el.pager), this.el.body),
+        h('div', {class: 'panel results-main'}, h('div', {class: 'results-head'}, h('h2', {}, ENTRY_RENDERERS.has(cur.renderer) ? 'Entries' : {table: 'Table', chart: 'Chart', gauge: 'Gauges', numbercard: 'Numbers'}[cur.renderer] || 'Values'), this.el.pager), this.el.body),
         h('aside', {class: 'side'},
           h('details', {class: 'panel', open: true}, h('summary', {}, h('h2', {}, 'Metadata')), this.el.meta),
           h('details', {class: 'panel', open: true}, h('summary', {}, h('h2', {}, 'Module statistics')), this.el.mods))));
