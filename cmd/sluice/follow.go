@@ -67,6 +67,11 @@ func runFollow(ctx context.Context, g *globalFlags, query string, start time.Tim
 				return err
 			}
 		}
+		if round == 0 {
+			// Said at run time, not only in the help: what -follow cannot show.
+			fmt.Fprintf(g.stderr(), "sluice: following every %s; an entry stored more than %s after its own timestamp is not shown (search its time range to see it); Ctrl-C ends\n",
+				interval, followOverlap)
+		}
 		err = f.round(ctx, h, backlog, round == 0)
 		if err == nil {
 			if perr := h.verdict(0, false); perr != nil {

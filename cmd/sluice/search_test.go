@@ -510,6 +510,9 @@ func TestFollowSeesNewEntries(t *testing.T) {
 	if got := out.String(); got != "old 1\nold 2\nnew line\n" {
 		t.Errorf("follow printed %q", got)
 	}
+	if !strings.Contains(errOut.String(), "more than 10s after its own timestamp is not shown") {
+		t.Errorf("follow does not say what it cannot show: %q", errOut.String())
+	}
 	for _, q := range []string{"tag=app count", "tag=app count | table"} {
 		if r := sluice(t, s.URL, "search", "--follow", q); r.code != exitUsage || !strings.Contains(r.stderr, "-follow prints entries") {
 			t.Errorf("follow of condensing %q: exit %d, %s", q, r.code, r.stderr)
