@@ -95,12 +95,16 @@ func (t *tagTable) load(p string, committed uint64, log *slog.Logger) error {
 	if err != nil {
 		return errors.New("store: tag log " + p + ": " + err.Error())
 	}
+	for _, r := range tl.damaged {
+		log.Error("store: damaged tag log record skipped; the tag it named has no name until the record is restored, "+
+			"and no free tag ID is reused", "file", p, "offset", r[0], "bytes", r[1]-r[0])
+	}
 	for id, name := range tl.names {
 		t.grow()
 		if name != "" {
 			t.set(uint16(id), name)
 			t.durable[id] = true
-		} else {
+		} else if len(tl.damaged) == 0 { // else the ID may be the lost record's: never reuse it
 			t.free = append(t.free, uint16(id))
 		}
 	}
@@ -141,6 +145,9 @@ type tagLog struct {
 	names []string
 	end   int
 	v1    bool
+	// damaged lists byte ranges [off, end) of version 2 records that failed their checksum
+	// in the middle of the log; parsing resumed at the next valid record after each.
+	damaged [][2]int
 }
 
 // parseTagLog parses a whole tag log. Parsing stops at the first torn or corrupt record, or
@@ -172,8 +179,20 @@ func parseTagLog(b []byte, committed uint64) (tagLog, error) {
 		} else {
 			var seq uint64
 			var ok bool
-			if name, id, seq, n, ok = parseTagRecord(b[off:]); !ok || seq > committed {
-				break
+			name, id, seq, n, ok = parseTagRecord(b[off:])
+			if ok && seq > committed {
+				break // the uncommitted tail
+			}
+			if !ok {
+				// a damaged record in the middle loses one tag's name, not every tag after
+				// it: resume at the next valid committed record, if there is one
+				next := nextTagRecord(b, off+1, committed)
+				if next < 0 {
+					break // a torn tail
+				}
+				tl.damaged = append(tl.damaged, [2]int{off, next})
+				off = next
+				continue
 			}
 		}
 		if validName(name) != nil {
@@ -197,6 +216,17 @@ func parseTagLog(b []byte, committed uint64) (tagLog, error) {
 	}
 	tl.end = off
 	return tl, nil
+}
+
+// nextTagRecord returns the offset of the first valid, committed version 2 record at or after
+// from, or -1.
+func nextTagRecord(b []byte, from int, committed uint64) int {
+	for q := from; q < len(b); q++ {
+		if name, id, seq, _, ok := parseTagRecord(b[q:]); ok && seq <= committed && id < MaxTags && validName(name) == nil {
+			return q
+		}
+	}
+	return -1
 }
 
 // parseTagRecordV1 decodes one version 1 record; ok is false for a short or corrupt record.

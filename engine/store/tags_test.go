@@ -325,3 +325,39 @@ func TestTagLogV1Upgrade(t *testing.T) {
 		t.Fatal("upgraded log lost a tag")
 	}
 }
+
+// TestTagLogDamagedRecord: a damaged record in the middle of the tag log loses that one tag's
+// name, not the tags after it; no ID is reused; verify names the range.
+func TestTagLogDamagedRecord(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, Config{Dir: dir})
+	for _, id := range tagIDs(t, s, "one", "two", "three") {
+		ingestTagged(t, s, id)
+	}
+	s.ReleaseTags([]uint16{0, 1, 2})
+	s.Close()
+	p := filepath.Join(dir, "tags.log")
+	b, _ := os.ReadFile(p)
+	// the second record starts after the magic and the first (1+3+2+8+4 bytes)
+	second := len(tagLogMagic) + 1 + 3 + 2 + 8 + 4
+	b[second+2] ^= 0x20
+	os.WriteFile(p, b, 0o644)
+	rep, err := Verify(VerifyOptions{Dir: dir})
+	if err != nil || !rep.Damaged() || rep.Findings[0].Kind != "damaged tag log record" || rep.Findings[0].Offset != int64(second) {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
+	var log syncBuf
+	s = openT(t, Config{Dir: dir, Logger: slogTo(&log)})
+	if id, ok := s.LookupTag("three"); !ok || id != 2 {
+		t.Fatalf("the tag after the damaged record: %d %v\n%s", id, ok, log.String())
+	}
+	if _, ok := s.LookupTag("two"); ok {
+		t.Fatal("the damaged record's tag survived")
+	}
+	if id := tagIDs(t, s, "four")[0]; id == 1 {
+		t.Fatal("the lost tag's ID was reused")
+	}
+	if !strings.Contains(log.String(), "damaged tag log record skipped") {
+		t.Fatalf("not logged:\n%s", log.String())
+	}
+}

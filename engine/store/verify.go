@@ -204,6 +204,11 @@ func (v *verifier) checkTags(committed uint64) {
 		v.fileFault(p, "damaged tag log", err.Error(), "Open fails")
 		return
 	}
+	for _, r := range tl.damaged {
+		v.add(Finding{File: p, Offset: int64(r[0]), Bytes: int64(r[1] - r[0]), Entries: -1, Kind: "damaged tag log record", Damage: true,
+			Detail: "one tag lost its name: its entries are stored but no tag name selects them",
+			Action: "Open skips it and reuses no free tag ID; restore the record from a backup"})
+	}
 	if tl.end < len(b) {
 		v.add(Finding{File: p, Offset: int64(tl.end), Bytes: int64(len(b) - tl.end), Entries: -1,
 			Kind: "torn or uncommitted tag log tail", Action: "Open cuts it (no tag with data is lost)"})
