@@ -221,6 +221,9 @@ type aggStage struct {
 
 func (g *aggStage) process(ents []wire.Entry) (int, error) {
 	s := g.s
+	if g.window == 0 && len(s.by) == 0 && s.single && s.ops[0].kind == aggCount && s.ops[0].field == "" {
+		return g.countAll(ents)
+	}
 	for i := range ents {
 		e := &ents[i]
 		key := g.key[:0]
@@ -312,6 +315,35 @@ func (g *aggStage) process(ents []wire.Entry) (int, error) {
 			a.add(i, f, isInt)
 		}
 	}
+	return 0, nil
+}
+
+// countAll is process for a plain count (no field, no by, no window): one group, whose count
+// grows by the batch size and whose newest entry is found in one pass, instead of a key and a
+// map lookup per entry. It gives exactly what the general loop gives.
+func (g *aggStage) countAll(ents []wire.Entry) (int, error) {
+	if len(ents) == 0 {
+		return 0, nil
+	}
+	newest := 0
+	for i := 1; i < len(ents); i++ {
+		if ents[i].TS > ents[newest].TS {
+			newest = i
+		}
+	}
+	idx, exists := g.index[""]
+	if !exists {
+		if len(g.groups) >= g.rc.opt.MaxGroups {
+			return 0, &LimitExceededError{Module: g.s.module, Field: "MaxGroups", Limit: int64(g.rc.opt.MaxGroups)}
+		}
+		g.key = g.key[:0]
+		idx = g.newGroup(&ents[0])
+	}
+	grp := &g.groups[idx]
+	if e := &ents[newest]; e.TS > grp.first {
+		grp.first, grp.tag, grp.ts = e.TS, e.Tag, e.TS
+	}
+	g.accs[grp.acc].n += int64(len(ents))
 	return 0, nil
 }
 
