@@ -12,8 +12,6 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-
-	"github.com/valyala/fastjson"
 )
 
 const attachUsage = `usage: sluice attach [flags] ID
@@ -245,12 +243,6 @@ func runTags(ctx context.Context, g *globalFlags, args []string) error {
 	if err := h.wait(ctx, nil); err != nil {
 		return err
 	}
-	v, err := h.requestValue(map[string]any{"ID": reqTags})
-	if err != nil {
-		return err
-	}
-	names := map[string]string{} // tag number → name
-	v.Get("Tags").GetObject().Visit(func(k []byte, n *fastjson.Value) { names[strconv.Itoa(n.GetInt())] = string(k) })
 	type tagCount struct {
 		name  string
 		count uint64
@@ -268,12 +260,9 @@ func runTags(ctx context.Context, g *globalFlags, args []string) error {
 			if len(cells) != 2 {
 				continue
 			}
-			num := string(cells[0].GetStringBytes())
+			// The server names the TAG cell (a store tag ID) itself.
+			name := string(cells[0].GetStringBytes())
 			n, _ := strconv.ParseUint(string(cells[1].GetStringBytes()), 10, 64)
-			name, ok := names[num]
-			if !ok {
-				name = "#" + num
-			}
 			tags = append(tags, tagCount{name, n})
 		}
 		first += uint64(len(rows))

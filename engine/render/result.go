@@ -347,6 +347,21 @@ func (r *Result) searchTag(id uint16) uint16 {
 	return n
 }
 
+// storeTagName returns the name of store tag ID id; readers may call it (TagIndex is never
+// written after NewResult). A tag the search did not name is given by its decimal ID.
+func (r *Result) storeTagName(id uint16) string {
+	if r.spec.TagIndex == nil {
+		return r.tagName(id)
+	}
+	if n, ok := r.spec.TagIndex[id]; ok {
+		return r.tagName(n)
+	}
+	if r.spec.TagName != nil {
+		return r.spec.TagName(id)
+	}
+	return strconv.Itoa(int(id))
+}
+
 // tagName returns the name of search tag number n.
 func (r *Result) tagName(n uint16) string {
 	names := r.tags.Load().names

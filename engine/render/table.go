@@ -89,6 +89,10 @@ func (r *Result) discoverColumns(e *wire.Entry) {
 func (r *Result) appendCell(dst []byte, e *wire.Entry, tag uint16, name string) []byte {
 	for i := range e.EVs {
 		if e.EVs[i].Name == name {
+			if v := e.EVs[i].Value; name == colTag && v.Type == wire.TypeUint16 {
+				// A TAG value (count by TAG) is a store tag ID: shown by its name, as in Gravwell.
+				return wire.AppendString(dst, r.storeTagName(uint16(v.N)))
+			}
 			return wire.AppendValueStr(dst, e.EVs[i].Value)
 		}
 	}
