@@ -87,24 +87,47 @@ func New(cfg Config) (*Node, error) {
 func (n *Node) ensureStream() error {
 	ctx, cancel := context.WithTimeout(n.ctx, 30*time.Second)
 	defer cancel()
-	_, err := n.js.CreateStream(ctx, jetstream.StreamConfig{Name: StreamName,
-		Subjects: []string{entrySubject + ">"}, Storage: jetstream.FileStorage,
-		Replicas: n.cfg.Replicas, MaxAge: n.cfg.MaxAge, Retention: jetstream.LimitsPolicy,
-		Description: fmt.Sprintf("sluice entries, %d partitions", n.cfg.Partitions)})
-	if err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-		return fmt.Errorf("cluster: cannot create stream %s: %w", StreamName, err)
+	return retry(ctx, func() error {
+		_, err := n.js.CreateStream(ctx, jetstream.StreamConfig{Name: StreamName,
+			Subjects: []string{entrySubject + ">"}, Storage: jetstream.FileStorage,
+			Replicas: n.cfg.Replicas, MaxAge: n.cfg.MaxAge, Retention: jetstream.LimitsPolicy,
+			Description: fmt.Sprintf("sluice entries, %d partitions", n.cfg.Partitions)})
+		if err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return fmt.Errorf("cluster: cannot create stream %s: %w", StreamName, err)
+		}
+		return nil
+	})
+}
+
+// retry calls fn until it succeeds or ctx ends (then it returns fn's last error): a NATS
+// cluster that is still forming answers "no suitable peers for placement" for a moment.
+func retry(ctx context.Context, fn func() error) error {
+	for {
+		err := fn()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(250 * time.Millisecond):
+		}
 	}
-	return nil
 }
 
 // openBucket creates the key-value bucket of cfg (file storage, Config.Replicas copies) or
 // opens it when it exists.
 func (n *Node) openBucket(ctx context.Context, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
 	cfg.Replicas, cfg.Storage = n.cfg.Replicas, jetstream.FileStorage
-	kv, err := n.js.CreateKeyValue(ctx, cfg)
-	if errors.Is(err, jetstream.ErrBucketExists) {
-		kv, err = n.js.KeyValue(ctx, cfg.Bucket)
-	}
+	var kv jetstream.KeyValue
+	err := retry(ctx, func() error {
+		var err error
+		kv, err = n.js.CreateKeyValue(ctx, cfg)
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = n.js.KeyValue(ctx, cfg.Bucket)
+		}
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("cluster: bucket %s: %w", cfg.Bucket, err)
 	}
