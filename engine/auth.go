@@ -2,6 +2,7 @@ package engine
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 
@@ -43,8 +44,8 @@ func (e *Engine) guard(h http.Handler, reg prometheus.Registerer) http.Handler {
 	})
 	guarded := e.access.Handler(counted, access.HandlerOptions{Public: public, OnRefuse: func(r *http.Request, ref *access.Refusal) {
 		refused.WithLabelValues(ref.Reason).Inc()
-		e.log.Info("request refused", "reason", ref.Reason, "method", r.Method, "path", r.URL.Path,
-			"remote", r.RemoteAddr, "err", ref.Message)
+		e.srv.LogLimited(slog.LevelInfo, "refused:"+ref.Reason, "request refused", "reason", ref.Reason,
+			"method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "err", ref.Message)
 	}})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if slices.Contains(wsPaths, r.URL.Path) {
@@ -72,8 +73,8 @@ func (e *Engine) throttleIngest(h http.Handler, t *access.Throttle) http.Handler
 			body = t.Reader(r.Context(), key, body, func() {
 				w.Header().Set("Sluice-Limit", "MaxIngestBytesPerSecond")
 				e.metrics.principalLimits.WithLabelValues(name, "MaxIngestBytesPerSecond").Inc()
-				e.log.Info("ingest slowed: limit reached", "limit", "MaxIngestBytesPerSecond", "value", t.Rate(),
-					"principal", name, "key", key)
+				e.srv.LogLimited(slog.LevelInfo, "throttle:"+key, "ingest slowed: limit reached", "limit", "MaxIngestBytesPerSecond",
+					"value", t.Rate(), "principal", name, "key", key)
 			})
 		}
 		r.Body = countedBody{body, r.Body, e.metrics.principalIngest.WithLabelValues(name)}

@@ -98,6 +98,13 @@ type Stats struct {
 
 // logLimiter lets at most one line per key per second through and reports how many were
 // suppressed in between, so a flood of bad clients cannot flood the log.
+// LogLimited logs msg at level on the server's logger, at most once a second per key (later
+// lines within the second are counted and reported with the next one), so that a flood of
+// bad requests cannot flood the log.
+func (s *Server) LogLimited(level slog.Level, key, msg string, attrs ...any) {
+	s.logs.log(s.log, level, key, msg, attrs...)
+}
+
 type logLimiter struct {
 	mu   sync.Mutex
 	keys map[string]*logState
