@@ -495,7 +495,7 @@ func (s *Search) Start() {
 		defer m.wg.Done()
 		ctx, stop := m.runLimits(s.ctx)
 		err := s.Query.Run(ctx, meter(ctx, m.src), s.Result, s.Ring, RunOptions{
-			Tags: s.tagIDs, Start: s.RangeStart.UnixNano(), End: s.RangeEnd.UnixNano(), Workers: m.cfg.Workers})
+			Tags: s.tagIDs, Start: s.RangeStart.UnixNano(), End: s.RangeEnd.UnixNano(), Workers: m.cfg.Workers, Memory: m.mem})
 		err = stop(err)
 		if errors.Is(err, context.Canceled) {
 			err = nil

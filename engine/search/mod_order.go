@@ -77,10 +77,15 @@ type sortStage struct {
 	slab  []byte
 	evs   []wire.EV
 	bytes int64
-	next  int
-	out   []wire.Entry
-	done  bool
+	// reserved is what the buffers hold from RunOptions.Memory, grown sortReserveStep at a time.
+	reserved int64
+	next     int
+	out      []wire.Entry
+	done     bool
 }
+
+// sortReserveStep is how much the sort module reserves from the memory budget at a time.
+const sortReserveStep = 1 << 20
 
 // keep copies b into the stage's own memory.
 func (g *sortStage) keep(b []byte) []byte {
@@ -104,6 +109,13 @@ func (g *sortStage) process(ents []wire.Entry) (int, error) {
 		}
 		if g.bytes += size; g.bytes > g.rc.opt.MaxSortBytes {
 			return 0, &LimitExceededError{Module: "sort", Field: "MaxSortBytes", Limit: g.rc.opt.MaxSortBytes}
+		}
+		if g.bytes > g.reserved {
+			need := max(sortReserveStep, g.bytes-g.reserved)
+			if !g.rc.opt.sortMem.grow(need) {
+				return 0, g.rc.opt.Memory.Error("sort buffers", need)
+			}
+			g.reserved += need
 		}
 		e.Data = g.keep(e.Data)
 		if len(e.EVs) > 0 {
@@ -173,6 +185,7 @@ func (g *sortStage) flush() ([]wire.Entry, error) {
 // merge folds another worker's sort stage into g: its buffered entries join g's.
 func (g *sortStage) merge(other stage) error {
 	o := other.(*sortStage)
+	g.reserved += o.reserved
 	if g.bytes += o.bytes; g.bytes > g.rc.opt.MaxSortBytes {
 		return &LimitExceededError{Module: "sort", Field: "MaxSortBytes", Limit: g.rc.opt.MaxSortBytes}
 	}

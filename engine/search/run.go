@@ -6,8 +6,10 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/sluicehq/sluice/engine/budget"
 	"github.com/sluicehq/sluice/engine/store"
 	"github.com/sluicehq/sluice/wire"
 )
@@ -73,6 +75,38 @@ type RunOptions struct {
 	NoAccel bool
 	// Counts, when not nil, receives how many blocks the scan considered and skipped.
 	Counts *store.ScanCounts
+	// Memory, when not nil, is the process-wide memory budget (memory_budget_mb): the sort
+	// module reserves its buffers from it as they grow, beyond the launch's fixed reserve, and
+	// Run gives them back when it returns. A sort that cannot reserve fails with a
+	// *budget.Error naming the field and the figures.
+	Memory *budget.Budget
+
+	sortMem *memTally // what this Run's sort buffers reserved from Memory; shared by its workers
+}
+
+// memTally counts what one Run reserved from a budget, so that Run can give it all back.
+type memTally struct {
+	b *budget.Budget
+	n atomic.Int64
+}
+
+// grow reserves n more bytes; false when the budget refuses them.
+func (t *memTally) grow(n int64) bool {
+	if t == nil || t.b == nil {
+		return true
+	}
+	if !t.b.Reserve(n) {
+		return false
+	}
+	t.n.Add(n)
+	return true
+}
+
+// release gives back everything reserved.
+func (t *memTally) release() {
+	if t != nil && t.b != nil {
+		t.b.Release(t.n.Swap(0))
+	}
 }
 
 func (o *RunOptions) defaults() {
@@ -162,6 +196,10 @@ var errStop = errors.New("search: limit reached")
 // regexp has no allocation-free submatch API); sort copies every entry it buffers.
 func (q *Query) Run(ctx context.Context, src Source, sink Sink, rec StatsRecorder, opt RunOptions) error {
 	opt.defaults()
+	if opt.Memory != nil {
+		opt.sortMem = &memTally{b: opt.Memory}
+		defer opt.sortMem.release()
+	}
 	if opt.Workers > 1 {
 		if ps, ok := src.(ParallelSource); ok && q.Mergeable() {
 			return q.runCondensing(ctx, ps, sink, rec, opt)

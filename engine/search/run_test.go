@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicehq/sluice/engine/budget"
 	"github.com/sluicehq/sluice/engine/stats"
 	"github.com/sluicehq/sluice/engine/store"
 	"github.com/sluicehq/sluice/wire"
@@ -102,6 +103,23 @@ func TestRunErrors(t *testing.T) {
 		RunOptions{Tags: []uint16{1}, Start: tStart, End: tEnd, MaxSortBytes: 10000})
 	if !errors.As(err, &le) || le.Field != "MaxSortBytes" {
 		t.Fatalf("Run = %v, want a MaxSortBytes limit error", err)
+	}
+	// The sort buffers reserve from the memory budget and give it all back when Run returns.
+	for _, workers := range []int{1, 2} {
+		mem := budget.New("memory_budget_mb", 64<<10)
+		q, _ = Parse("tag=x sort by TAG")
+		err = q.Run(context.Background(), newMemSource(ents, 100), &memSink{}, nil,
+			RunOptions{Tags: []uint16{1}, Start: tStart, End: tEnd, Memory: mem, Workers: workers})
+		var be *budget.Error
+		if !errors.As(err, &be) || be.Field != "memory_budget_mb" || mem.Used() != 0 {
+			t.Fatalf("workers %d: Run = %v (budget used %d after), want a memory_budget_mb error and nothing held", workers, err, mem.Used())
+		}
+		mem = budget.New("memory_budget_mb", 64<<20)
+		err = q.Run(context.Background(), newMemSource(ents, 100), &memSink{}, nil,
+			RunOptions{Tags: []uint16{1}, Start: tStart, End: tEnd, Memory: mem, Workers: workers})
+		if err != nil || mem.Used() != 0 || mem.Peak() < sortReserveStep {
+			t.Fatalf("workers %d: Run = %v, budget used %d, peak %d: want success, a reservation, nothing held after", workers, err, mem.Used(), mem.Peak())
+		}
 	}
 	q, _ = Parse("tag=x unique DATA")
 	err = q.Run(context.Background(), newMemSource(ents, 100), &memSink{}, nil,
