@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/sluicehq/sluice/wire"
 )
@@ -208,6 +209,7 @@ type aggStage struct {
 	accs   []accum
 	key    []byte
 	vals   []wire.Value
+	mem    memHold // the groups' share of RunOptions.Memory
 
 	merged bool // other workers' groups were merged in: flush orders groups by first
 
@@ -264,6 +266,9 @@ func (g *aggStage) process(ents []wire.Entry) (int, error) {
 		if !exists {
 			if len(g.groups) >= g.rc.opt.MaxGroups {
 				return 0, &LimitExceededError{Module: s.module, Field: "MaxGroups", Limit: int64(g.rc.opt.MaxGroups)}
+			}
+			if err := g.mem.add(g.rc, g.groupBytes(len(key)), "aggregation groups"); err != nil {
+				return 0, err
 			}
 			idx = g.newGroup(e)
 		}
@@ -518,9 +523,16 @@ func (a *accum) merge(b *accum) {
 	a.n = n
 }
 
+// groupBytes estimates the memory of one group whose key is keyLen bytes: the key, the map
+// entry, the group and its accumulators.
+func (g *aggStage) groupBytes(keyLen int) int64 {
+	return int64(keyLen) + 64 + int64(unsafe.Sizeof(aggGroup{})) + int64(len(g.s.ops))*int64(unsafe.Sizeof(accum{}))
+}
+
 // merge folds another worker's aggregation stage of the same module into g.
 func (g *aggStage) merge(other stage) error {
 	o := other.(*aggStage)
+	g.mem.merge(o.mem) // o's groups were reserved by o
 	nops := len(g.s.ops)
 	for key, oi := range o.index {
 		og := &o.groups[oi]

@@ -77,15 +77,11 @@ type sortStage struct {
 	slab  []byte
 	evs   []wire.EV
 	bytes int64
-	// reserved is what the buffers hold from RunOptions.Memory, grown sortReserveStep at a time.
-	reserved int64
-	next     int
-	out      []wire.Entry
-	done     bool
+	mem   memHold // the buffers' share of RunOptions.Memory
+	next  int
+	out   []wire.Entry
+	done  bool
 }
-
-// sortReserveStep is how much the sort module reserves from the memory budget at a time.
-const sortReserveStep = 1 << 20
 
 // keep copies b into the stage's own memory.
 func (g *sortStage) keep(b []byte) []byte {
@@ -110,12 +106,8 @@ func (g *sortStage) process(ents []wire.Entry) (int, error) {
 		if g.bytes += size; g.bytes > g.rc.opt.MaxSortBytes {
 			return 0, &LimitExceededError{Module: "sort", Field: "MaxSortBytes", Limit: g.rc.opt.MaxSortBytes}
 		}
-		if g.bytes > g.reserved {
-			need := max(sortReserveStep, g.bytes-g.reserved)
-			if !g.rc.opt.sortMem.grow(need) {
-				return 0, g.rc.opt.Memory.Error("sort buffers", need)
-			}
-			g.reserved += need
+		if err := g.mem.add(g.rc, size, "sort buffers"); err != nil {
+			return 0, err
 		}
 		e.Data = g.keep(e.Data)
 		if len(e.EVs) > 0 {
@@ -185,7 +177,7 @@ func (g *sortStage) flush() ([]wire.Entry, error) {
 // merge folds another worker's sort stage into g: its buffered entries join g's.
 func (g *sortStage) merge(other stage) error {
 	o := other.(*sortStage)
-	g.reserved += o.reserved
+	g.mem.merge(o.mem)
 	if g.bytes += o.bytes; g.bytes > g.rc.opt.MaxSortBytes {
 		return &LimitExceededError{Module: "sort", Field: "MaxSortBytes", Limit: g.rc.opt.MaxSortBytes}
 	}
@@ -273,6 +265,7 @@ type uniqueStage struct {
 	keys   map[string]struct{}
 	hashes map[[2]uint64]struct{}
 	key    []byte
+	mem    memHold // the keys' share of RunOptions.Memory
 }
 
 func (g *uniqueStage) process(ents []wire.Entry) (int, error) {
@@ -285,6 +278,9 @@ func (g *uniqueStage) process(ents []wire.Entry) (int, error) {
 			if _, seen := g.hashes[h]; !seen {
 				if len(g.hashes) >= g.rc.opt.MaxGroups {
 					return 0, &LimitExceededError{Module: "unique", Field: "MaxGroups", Limit: int64(g.rc.opt.MaxGroups)}
+				}
+				if err := g.mem.add(g.rc, 48, "unique keys"); err != nil {
+					return 0, err
 				}
 				g.hashes[h] = struct{}{}
 				fresh = true
@@ -307,6 +303,9 @@ func (g *uniqueStage) process(ents []wire.Entry) (int, error) {
 			if _, seen := g.keys[string(key)]; !seen {
 				if len(g.keys) >= g.rc.opt.MaxGroups {
 					return 0, &LimitExceededError{Module: "unique", Field: "MaxGroups", Limit: int64(g.rc.opt.MaxGroups)}
+				}
+				if err := g.mem.add(g.rc, int64(len(key))+48, "unique keys"); err != nil {
+					return 0, err
 				}
 				g.keys[string(key)] = struct{}{}
 				fresh = true

@@ -75,13 +75,14 @@ type RunOptions struct {
 	NoAccel bool
 	// Counts, when not nil, receives how many blocks the scan considered and skipped.
 	Counts *store.ScanCounts
-	// Memory, when not nil, is the process-wide memory budget (memory_budget_mb): the sort
-	// module reserves its buffers from it as they grow, beyond the launch's fixed reserve, and
-	// Run gives them back when it returns. A sort that cannot reserve fails with a
-	// *budget.Error naming the field and the figures.
+	// Memory, when not nil, is the process-wide memory budget (memory_budget_mb): the buffers
+	// that grow with data (sort's entries, aggregation groups, unique's keys) reserve from it
+	// as they grow, beyond the launch's fixed reserve, and Run gives them back when it
+	// returns. A module that cannot reserve fails with a *budget.Error naming the field and the
+	// figures.
 	Memory *budget.Budget
 
-	sortMem *memTally // what this Run's sort buffers reserved from Memory; shared by its workers
+	mem *memTally // what this Run's modules reserved from Memory; shared by its workers
 }
 
 // memTally counts what one Run reserved from a budget, so that Run can give it all back.
@@ -101,6 +102,30 @@ func (t *memTally) grow(n int64) bool {
 	t.n.Add(n)
 	return true
 }
+
+// memHold is what one stage holds from the budget: used is its estimate of its own memory,
+// held what it reserved for it, grown memReserveStep at a time.
+type memHold struct{ used, held int64 }
+
+// memReserveStep is how much a stage reserves from the memory budget at a time.
+const memReserveStep = 1 << 20
+
+// add counts n more bytes of a stage's memory, reserving from RunOptions.Memory when they pass
+// what is held; what names the memory in the error.
+func (h *memHold) add(rc *runCtx, n int64, what string) error {
+	if h.used += n; h.used <= h.held {
+		return nil
+	}
+	need := max(memReserveStep, h.used-h.held)
+	if !rc.opt.mem.grow(need) {
+		return rc.opt.Memory.Error(what, need)
+	}
+	h.held += need
+	return nil
+}
+
+// merge takes over another worker's stage's memory (already reserved).
+func (h *memHold) merge(o memHold) { h.used += o.used; h.held += o.held }
 
 // release gives back everything reserved.
 func (t *memTally) release() {
@@ -197,8 +222,8 @@ var errStop = errors.New("search: limit reached")
 func (q *Query) Run(ctx context.Context, src Source, sink Sink, rec StatsRecorder, opt RunOptions) error {
 	opt.defaults()
 	if opt.Memory != nil {
-		opt.sortMem = &memTally{b: opt.Memory}
-		defer opt.sortMem.release()
+		opt.mem = &memTally{b: opt.Memory}
+		defer opt.mem.release()
 	}
 	if opt.Workers > 1 {
 		if ps, ok := src.(ParallelSource); ok && q.Mergeable() {

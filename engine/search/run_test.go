@@ -117,8 +117,21 @@ func TestRunErrors(t *testing.T) {
 		mem = budget.New("memory_budget_mb", 64<<20)
 		err = q.Run(context.Background(), newMemSource(ents, 100), &memSink{}, nil,
 			RunOptions{Tags: []uint16{1}, Start: tStart, End: tEnd, Memory: mem, Workers: workers})
-		if err != nil || mem.Used() != 0 || mem.Peak() < sortReserveStep {
+		if err != nil || mem.Used() != 0 || mem.Peak() < memReserveStep {
 			t.Fatalf("workers %d: Run = %v, budget used %d, peak %d: want success, a reservation, nothing held after", workers, err, mem.Used(), mem.Peak())
+		}
+	}
+	// So do aggregation groups and unique's keys.
+	for _, query := range []string{"tag=x count by DATA", "tag=x unique DATA"} {
+		for _, workers := range []int{1, 2} {
+			mem := budget.New("memory_budget_mb", 64<<10)
+			q, _ = Parse(query)
+			err = q.Run(context.Background(), newMemSource(ents, 100), &memSink{}, nil,
+				RunOptions{Tags: []uint16{1}, Start: tStart, End: tEnd, Memory: mem, Workers: workers})
+			var be *budget.Error
+			if !errors.As(err, &be) || be.Field != "memory_budget_mb" || mem.Used() != 0 {
+				t.Fatalf("%s, workers %d: Run = %v (budget used %d after), want a memory_budget_mb error", query, workers, err, mem.Used())
+			}
 		}
 	}
 	q, _ = Parse("tag=x unique DATA")
