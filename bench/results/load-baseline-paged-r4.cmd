@@ -1,1 +1,0 @@
-./bin/sluice-load paged -addr 127.0.0.1:33507 -pid 17836 -c 1 -page 1024 -duration 5s -out bench/results/load-baseline-paged-r4.json  # server: ./bin/baseline-server -listen 127.0.0.1:0 -entries 200000 -interval 2s

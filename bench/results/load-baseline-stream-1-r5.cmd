@@ -1,1 +1,0 @@
-./bin/sluice-load stream -addr 127.0.0.1:33507 -pid 17836 -m 1 -min-duration 5s -out bench/results/load-baseline-stream-1-r5.json  # server: ./bin/baseline-server -listen 127.0.0.1:0 -entries 200000 -interval 2s
