@@ -427,6 +427,10 @@ func TestTags(t *testing.T) {
 	if !strings.Contains(out, "alpha") || !strings.Contains(out, "beta") || strings.Index(out, "alpha") > strings.Index(out, "beta") {
 		t.Fatalf("tags:\n%s", out)
 	}
+	// A table with its columns left to the data names the TAG values too.
+	if out := runCLI(t, s.URL, "search", "-o", "csv", "--since", "1h", "tag=zeta,alpha count by TAG | sort by count desc | table"); !strings.Contains(out, "alpha,3") || !strings.Contains(out, "zeta,2") {
+		t.Fatalf("count by TAG | table:\n%s", out)
+	}
 	if out := runCLI(t, s.URL, "tags", "-o", "csv"); out != "tag,count\nalpha,3\nzeta,2\nbeta,1\n" {
 		t.Fatalf("tags -o csv: %q", out)
 	}

@@ -48,7 +48,7 @@ func (r *Result) addRow(e *wire.Entry) {
 			if ev == nil {
 				buf = append(buf, `""`...)
 			} else {
-				buf = wire.AppendValueStr(buf, ev.Value)
+				buf = r.appendValue(buf, ev)
 			}
 		}
 		clear(evs)
@@ -85,15 +85,20 @@ func (r *Result) discoverColumns(e *wire.Entry) {
 	}
 }
 
+// appendValue appends the quoted cell of an enumerated value. A TAG value (count by TAG) is a
+// store tag ID, shown by its name as in Gravwell.
+func (r *Result) appendValue(dst []byte, ev *wire.EV) []byte {
+	if ev.Name == colTag && ev.Value.Type == wire.TypeUint16 {
+		return wire.AppendString(dst, r.storeTagName(uint16(ev.Value.N)))
+	}
+	return wire.AppendValueStr(dst, ev.Value)
+}
+
 // appendCell appends the quoted cell of column name for e.
 func (r *Result) appendCell(dst []byte, e *wire.Entry, tag uint16, name string) []byte {
 	for i := range e.EVs {
 		if e.EVs[i].Name == name {
-			if v := e.EVs[i].Value; name == colTag && v.Type == wire.TypeUint16 {
-				// A TAG value (count by TAG) is a store tag ID: shown by its name, as in Gravwell.
-				return wire.AppendString(dst, r.storeTagName(uint16(v.N)))
-			}
-			return wire.AppendValueStr(dst, e.EVs[i].Value)
+			return r.appendValue(dst, &e.EVs[i])
 		}
 	}
 	switch name {
