@@ -187,21 +187,21 @@ func (w *entriesWriter) page(v *fastjson.Value) (int, error) {
 			w.cols.rowBytes(w.bcells)
 		}
 	}
-	w.cols.endPage()
-	if w.o.format == fmtCSV {
-		w.csv.Flush()
-		return len(arr), w.csv.Error()
+	return len(arr), endPage(&w.cols, w.o, w.csv)
+}
+
+// endPage ends a page of a table view, or flushes the CSV writer, and reports its error.
+func endPage(cols *colTable, o outOpts, w *csv.Writer) error {
+	cols.endPage()
+	if o.format == fmtCSV {
+		w.Flush()
+		return w.Error()
 	}
-	return len(arr), nil
+	return nil
 }
 
 func (w *entriesWriter) finish() error {
-	w.cols.endPage()
-	if w.o.format == fmtCSV {
-		w.csv.Flush()
-		return w.csv.Error()
-	}
-	return nil
+	return endPage(&w.cols, w.o, w.csv)
 }
 
 // appendEntryJSON appends one entry as the NDJSON object sluice prints for search -o ndjson
@@ -349,21 +349,11 @@ func (w *tableWriter) page(v *fastjson.Value) (int, error) {
 			w.cols.row(w.cells)
 		}
 	}
-	w.cols.endPage()
-	if w.o.format == fmtCSV {
-		w.csv.Flush()
-		return len(rows), w.csv.Error()
-	}
-	return len(rows), nil
+	return len(rows), endPage(&w.cols, w.o, w.csv)
 }
 
 func (w *tableWriter) finish() error {
-	w.cols.endPage()
-	if w.o.format == fmtCSV {
-		w.csv.Flush()
-		return w.csv.Error()
-	}
-	return nil
+	return endPage(&w.cols, w.o, w.csv)
 }
 
 // jsonWriter prints the Entries of renderers without a terminal form, one JSON document per
