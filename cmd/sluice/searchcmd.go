@@ -111,6 +111,7 @@ func parseArgs(fs *flag.FlagSet, args []string, want int, what string) ([]string
 	return pos, nil
 }
 
+// times resolves the time flags (and sf.loc) into the search range.
 func (sf *searchFlags) times() (time.Time, time.Time, error) {
 	loc, err := loadZone(sf.zone)
 	if err != nil {
@@ -118,6 +119,15 @@ func (sf *searchFlags) times() (time.Time, time.Time, error) {
 	}
 	sf.loc = loc
 	return timeRange(sf.start, sf.end, sf.since, time.Now(), loc)
+}
+
+// open resolves the time flags and launches query over that range (see openSearch).
+func (sf *searchFlags) open(ctx context.Context, g *globalFlags, query string, background bool) (*searchHandle, func(), error) {
+	start, end, err := sf.times()
+	if err != nil {
+		return nil, nil, err
+	}
+	return openSearch(ctx, g, query, start, end, background)
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
@@ -273,11 +283,7 @@ func runStream(ctx context.Context, g *globalFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	start, end, err := sf.times()
-	if err != nil {
-		return err
-	}
-	h, done, err := openSearch(ctx, g, pos[0], start, end, false)
+	h, done, err := sf.open(ctx, g, pos[0], false)
 	if err != nil {
 		return err
 	}
@@ -378,11 +384,7 @@ func runStatsOf(ctx context.Context, g *globalFlags, args []string) error {
 	if *chunks < 1 || *chunks > 10000 {
 		return usageErr(fmt.Sprintf("-chunks %d: want 1 to 10000 time chunks", *chunks))
 	}
-	start, end, err := sf.times()
-	if err != nil {
-		return err
-	}
-	h, done, err := openSearch(ctx, g, pos[0], start, end, false)
+	h, done, err := sf.open(ctx, g, pos[0], false)
 	if err != nil {
 		return err
 	}

@@ -64,11 +64,7 @@ func runBackground(ctx context.Context, g *globalFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	start, end, err := sf.times()
-	if err != nil {
-		return err
-	}
-	h, done, err := openSearch(ctx, g, pos[0], start, end, true)
+	h, done, err := sf.open(ctx, g, pos[0], true)
 	if err != nil {
 		return err
 	}
@@ -231,11 +227,7 @@ func runTags(ctx context.Context, g *globalFlags, args []string) error {
 	if sf.start == "" && sf.since == "" {
 		sf.start = "1970-01-01T00:00:00Z"
 	}
-	start, end, err := sf.times()
-	if err != nil {
-		return err
-	}
-	h, done, err := openSearch(ctx, g, "tag=* count by TAG | table TAG count", start, end, false)
+	h, done, err := sf.open(ctx, g, "tag=* count by TAG | table TAG count", false)
 	if err != nil {
 		return err
 	}
