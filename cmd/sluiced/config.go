@@ -158,50 +158,30 @@ func loadSettings(args []string, env func(string) (string, bool)) (settings, err
 	if err := applyEnv(&s, env); err != nil {
 		return s, err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if set["listen"] {
-		s.Listen = *listen
-	}
-	if set["data"] {
-		s.Data = *data
-	}
-	if set["demo"] {
-		s.Demo = *demo
-	}
-	if set["demo-count"] {
-		s.DemoCount = *demoCount
-	}
-	if set["demo-rate"] {
-		s.DemoRate = *demoRate
-	}
-	if set["indexer-addr"] {
-		s.IndexerAddr = *indexer
-	}
-	if set["log-level"] {
-		s.LogLevel = *logLevel
-	}
-	if set["tls-cert"] {
-		s.TLSCert = *tlsCert
-	}
-	if set["tls-key"] {
-		s.TLSKey = *tlsKey
-	}
-	if set["allow-insecure"] {
-		s.AllowInsecure = *allowInsecure
-	}
-	if (s.TLSCert == "") != (s.TLSKey == "") {
-		return s, errors.New("tls_cert and tls_key must be set together")
-	}
-	for name, f := range map[string]func(){
+	// Flags override the config file and the environment, but only the flags given.
+	flagSets := map[string]func(){
+		"listen": func() { s.Listen = *listen }, "data": func() { s.Data = *data },
+		"demo": func() { s.Demo = *demo }, "demo-count": func() { s.DemoCount = *demoCount },
+		"demo-rate": func() { s.DemoRate = *demoRate }, "indexer-addr": func() { s.IndexerAddr = *indexer },
+		"log-level": func() { s.LogLevel = *logLevel }, "tls-cert": func() { s.TLSCert = *tlsCert },
+		"tls-key": func() { s.TLSKey = *tlsKey }, "allow-insecure": func() { s.AllowInsecure = *allowInsecure },
 		"role": func() { s.Role = *role }, "nats": func() { s.NATS = *natsURL },
 		"node-name": func() { s.NodeName = *nodeName }, "nats-creds": func() { s.NATSCreds = *natsCreds },
 		"nats-user": func() { s.NATSUser = *natsUser }, "partitions": func() { s.Partitions = *partitions },
 		"replicas": func() { s.Replicas = *replicas }, "rebuild-from": func() { s.RebuildFrom = *rebuildFrom },
-	} {
-		if set[name] {
-			f()
+	}
+	fs.VisitAll(func(f *flag.Flag) {
+		if flagSets[f.Name] == nil && f.Name != "config" {
+			panic("sluiced: flag -" + f.Name + " sets no setting") // caught by any test that parses
 		}
+	})
+	fs.Visit(func(f *flag.Flag) {
+		if apply := flagSets[f.Name]; apply != nil {
+			apply()
+		}
+	})
+	if (s.TLSCert == "") != (s.TLSKey == "") {
+		return s, errors.New("tls_cert and tls_key must be set together")
 	}
 	return s, nil
 }
