@@ -290,4 +290,6 @@ func (f *Filter) mayMatch(b *bloom) bool {
 type ScanCounts struct {
 	Blocks  int64 // blocks in the range with a selected tag
 	Skipped int64 // of those, blocks the Filter excluded unread
+	// Summarised counts, of those, blocks answered from their summaries (ScanQuery.Meta).
+	Summarised int64
 }

@@ -10,26 +10,36 @@ import (
 	"github.com/sluicehq/sluice/wire"
 )
 
-// Accelerator sidecar files: one per shard, SHARD.acc, holding a record per block:
+// Accelerator sidecar files: one per shard, SHARD.acc, holding records about its blocks:
 //
 //	magic "SLACC1\n\x00"
 //	records: payload length uint32 | payload | CRC32C of length and payload
-//	payload: block offset uint64 | kind uint8 (1: fulltext bloom) | k uint8 | words uint32 | words × uint64
+//	payload: block offset uint64 | kind uint8 | kind's fields
+//	  kind 1, fulltext bloom: k uint8 | words uint32 | words × uint64
+//	  kind 2, block summary: the summary (summary.go)
 //
-// The committer appends the records of each group after the group is durable; they are not
-// fsynced on their own (an accelerator is derived data). At Open every block of a shard is
-// matched with its record by offset; a missing, torn or damaged record is rebuilt from the
-// block, and the file is rewritten atomically when anything had to be rebuilt or dropped.
+// A block has at most one record of each kind. The committer appends the records of each
+// group after the group is durable; they are not fsynced on their own (they are derived
+// data). At Open every block of a shard is matched with its records by offset (a summary also
+// by body checksum, count, bounds and tags); a missing, torn or damaged record is rebuilt from
+// the block, and the file is rewritten atomically when anything had to be rebuilt or dropped.
+// Files written before summaries existed hold only kind 1 records; their summaries are built
+// at the first Open.
 const accSuffix = ".acc"
 
 var accMagic = []byte("SLACC1\n\x00")
 
 const (
 	accKindFulltext = 1
+	accKindSummary  = 2
 	accFixed        = 8 + 1 + 1 + 4
 	// maxAccWords bounds one record (a block holds at most maxBlockRaw bytes of records, so
 	// far fewer distinct tokens than this many bits).
 	maxAccWords = maxBlockRaw / 8
+	// maxAccRecord bounds a record's payload: the larger of a bloom filter and a summary (at
+	// most one granule of up to 3 uvarints per record of at least recordFixed bytes, plus a
+	// fixed part per tag).
+	maxAccRecord = 4*maxBlockRaw + 64
 )
 
 // appendAccRecord appends the sidecar record of block off's bloom filter.
@@ -45,10 +55,29 @@ func appendAccRecord(dst []byte, off int64, b *bloom) []byte {
 	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], crcTable))
 }
 
+// appendSumRecord appends the sidecar record of block off's summary.
+func appendSumRecord(dst []byte, off int64, sum []byte) []byte {
+	start := len(dst)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(9+len(sum)))
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(off))
+	dst = append(dst, accKindSummary)
+	dst = append(dst, sum...)
+	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], crcTable))
+}
+
+// sumRecordSize returns the size in the sidecar of the record of a summary.
+func sumRecordSize(sum []byte) int { return 4 + 9 + len(sum) + 4 }
+
+// accRecs are the records a sidecar holds about one block.
+type accRecs struct {
+	bloom *bloom
+	sum   []byte // unchecked against the block
+}
+
 // parseAccFile returns the intact records of a sidecar file by block offset, and whether the
 // whole file was intact.
-func parseAccFile(b []byte) (map[int64]*bloom, bool) {
-	out := map[int64]*bloom{}
+func parseAccFile(b []byte) (map[int64]accRecs, bool) {
+	out := map[int64]accRecs{}
 	if len(b) < len(accMagic) || string(b[:len(accMagic)]) != string(accMagic) {
 		return out, false
 	}
@@ -58,7 +87,7 @@ func parseAccFile(b []byte) (map[int64]*bloom, bool) {
 			return out, false
 		}
 		n := int(binary.LittleEndian.Uint32(b))
-		if n < accFixed || n > accFixed+8*maxAccWords || len(b) < 4+n+4 {
+		if n < 9 || n > maxAccRecord || len(b) < 4+n+4 {
 			return out, false
 		}
 		rec := b[:4+n]
@@ -67,15 +96,27 @@ func parseAccFile(b []byte) (map[int64]*bloom, bool) {
 		}
 		p := rec[4:]
 		off := int64(binary.LittleEndian.Uint64(p))
-		kind, k, words := p[8], p[9], int(binary.LittleEndian.Uint32(p[10:]))
-		if kind != accKindFulltext || k == 0 || k > 16 || words == 0 || n != accFixed+8*words {
+		r := out[off]
+		switch p[8] {
+		case accKindFulltext:
+			if n < accFixed {
+				return out, false
+			}
+			k, words := p[9], int(binary.LittleEndian.Uint32(p[10:]))
+			if k == 0 || k > 16 || words == 0 || n != accFixed+8*words {
+				return out, false
+			}
+			bl := &bloom{k: k, bits: make([]uint64, words)}
+			for i := range bl.bits {
+				bl.bits[i] = binary.LittleEndian.Uint64(p[accFixed+8*i:])
+			}
+			r.bloom = bl
+		case accKindSummary:
+			r.sum = append([]byte(nil), p[9:]...)
+		default:
 			return out, false
 		}
-		bl := &bloom{k: k, bits: make([]uint64, words)}
-		for i := range bl.bits {
-			bl.bits[i] = binary.LittleEndian.Uint64(p[accFixed+8*i:])
-		}
-		out[off] = bl
+		out[off] = r
 		b = b[4+n+4:]
 	}
 	return out, true
@@ -98,10 +139,11 @@ func appendAccFile(shardPath string, records []byte) error {
 	return err
 }
 
-// loadAccel attaches accelerators to the shard's blocks from its sidecar file, rebuilding
-// what is missing or damaged when the well builds accelerators (rebuilt blocks are read and
-// decoded once), and rewrites the sidecar when it did not match the blocks exactly. Failures
-// are logged, never fatal: a block without an accelerator is simply always read.
+// loadAccel attaches accelerators and summaries to the shard's blocks from its sidecar file,
+// rebuilding what is missing or damaged (bloom filters only when the well builds them;
+// summaries always; a rebuilt block is read and decoded once), and rewrites the sidecar when
+// it did not match the blocks exactly. Failures are logged, never fatal: a block without an
+// accelerator is simply always read, one without a summary is decoded to be counted.
 func (sh *shard) loadAccel(cfg *AccelConfig, log *slog.Logger) {
 	p := sh.path + accSuffix
 	data, err := os.ReadFile(p)
@@ -112,8 +154,12 @@ func (sh *shard) loadAccel(cfg *AccelConfig, log *slog.Logger) {
 	if len(data) == 0 {
 		intact = true
 	}
-	rebuilt, dropped := 0, len(recs)
+	rebuilt, dropped := 0, 0
+	for _, r := range recs {
+		dropped += boolInt(r.bloom != nil) + boolInt(r.sum != nil)
+	}
 	var ab accelBuilder
+	var sb summaryBuilder
 	var comp []byte
 	var c cursor
 	all := recordFilter{start: MinTimestamp, end: MaxTimestamp}
@@ -122,24 +168,38 @@ func (sh *shard) loadAccel(cfg *AccelConfig, log *slog.Logger) {
 		if sh.isBad(b.off) {
 			continue // quarantined: never read
 		}
-		if bl, ok := recs[b.off]; ok {
-			b.acc = bl
+		r := recs[b.off]
+		if r.bloom != nil {
+			b.acc = r.bloom
 			dropped--
-			continue
 		}
-		if !cfg.enabled() {
+		if r.sum != nil {
+			dropped--
+			if err := checkSummary(r.sum, &b.blockHeader); err != nil {
+				log.Warn("store: block summary rejected; rebuilding it", "file", p, "offset", b.off, "reason", err.Error())
+			} else {
+				b.sum = r.sum
+			}
+		}
+		needBloom := b.acc == nil && cfg.enabled()
+		if !needBloom && b.sum != nil {
 			continue
 		}
 		ents, err := readBlock(sh, b, &comp, &c, &all)
 		if err != nil {
-			log.Warn("store: cannot rebuild a block's accelerator; the block will always be read", "file", sh.path, "offset", b.off, "err", err)
+			log.Warn("store: cannot rebuild a block's accelerator and summary; the block will always be read", "file", sh.path, "offset", b.off, "err", err)
 			continue
 		}
-		ab.reset()
-		for k := range ents {
-			ab.addData(ents[k].Data)
+		if needBloom {
+			ab.reset()
+			for k := range ents {
+				ab.addData(ents[k].Data)
+			}
+			b.acc = ab.build(cfg.CollisionRate)
 		}
-		b.acc = ab.build(cfg.CollisionRate)
+		if b.sum == nil {
+			b.sum = summaryOf(&sb, &b.blockHeader, ents)
+		}
 		rebuilt++
 	}
 	if intact && rebuilt == 0 && dropped == 0 {
@@ -147,8 +207,12 @@ func (sh *shard) loadAccel(cfg *AccelConfig, log *slog.Logger) {
 	}
 	out := append([]byte(nil), accMagic...)
 	for i := range sh.blocks {
-		if b := &sh.blocks[i]; b.acc != nil {
+		b := &sh.blocks[i]
+		if b.acc != nil {
 			out = appendAccRecord(out, b.off, b.acc)
+		}
+		if b.sum != nil {
+			out = appendSumRecord(out, b.off, b.sum)
 		}
 	}
 	if err := writeIdxFile(p, out); err != nil {
@@ -156,22 +220,34 @@ func (sh *shard) loadAccel(cfg *AccelConfig, log *slog.Logger) {
 		return
 	}
 	if rebuilt > 0 || !intact {
-		log.Info("store: rebuilt shard accelerators", "file", p, "rebuilt_blocks", rebuilt, "dropped_records", dropped, "damaged", !intact)
+		log.Info("store: rebuilt shard accelerators and summaries", "file", p, "rebuilt_blocks", rebuilt, "dropped_records", dropped, "damaged", !intact)
 	}
 }
 
-// accelBytes returns the bytes the well's accelerators take on disk (their sidecar records).
-// Caller holds Store.mu.
-func (w *well) accelBytes() uint64 {
-	var n uint64
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// accelBytes returns the bytes the well's accelerators and block summaries take on disk
+// (their sidecar records), and of those the summaries'. Caller holds Store.mu.
+func (w *well) accelBytes() (all, summaries uint64) {
 	for _, sh := range w.shards {
 		for i := range sh.blocks {
-			if b := sh.blocks[i].acc; b != nil {
-				n += uint64(4 + accFixed + b.size() + 4)
+			b := &sh.blocks[i]
+			if b.acc != nil {
+				all += uint64(4 + accFixed + b.acc.size() + 4)
+			}
+			if b.sum != nil {
+				n := uint64(sumRecordSize(b.sum))
+				all += n
+				summaries += n
 			}
 		}
 	}
-	return n
+	return all, summaries
 }
 
 // buildAccel returns the accelerator of the block holding keys' entries, or nil when their
@@ -188,23 +264,18 @@ func (s *Store) buildAccel(st *ingestState, entries []wire.Entry, keys []ingestK
 	return st.ab.build(cfg.CollisionRate)
 }
 
-// accRecord is a published block's accelerator waiting to be written to its sidecar.
+// accRecord is a published block's accelerator and summary waiting to be written to its
+// sidecar.
 type accRecord struct {
 	sh  *shard
 	off int64
-	acc *bloom
+	acc *bloom // nil: none
+	sum []byte
 }
 
-func appendAcc(dst []accRecord, sh *shard, off int64, acc *bloom) []accRecord {
-	if acc == nil {
-		return dst
-	}
-	return append(dst, accRecord{sh: sh, off: off, acc: acc})
-}
-
-// writeAccels appends the records of a committed group's accelerators to their shards'
-// sidecar files, one write per shard. Committer only; a failure is logged (the blocks keep
-// their accelerators in memory, and the next Open rebuilds the missing records).
+// writeAccels appends the records of a committed group's accelerators and summaries to their
+// shards' sidecar files, one write per shard. Committer only; a failure is logged (the blocks
+// keep them in memory, and the next Open rebuilds the missing records).
 func (s *Store) writeAccels(accs []accRecord) {
 	var rec []byte
 	for i := 0; i < len(accs); {
@@ -212,7 +283,10 @@ func (s *Store) writeAccels(accs []accRecord) {
 		rec = rec[:0]
 		j := i
 		for ; j < len(accs) && accs[j].sh == sh; j++ {
-			rec = appendAccRecord(rec, accs[j].off, accs[j].acc)
+			if accs[j].acc != nil {
+				rec = appendAccRecord(rec, accs[j].off, accs[j].acc)
+			}
+			rec = appendSumRecord(rec, accs[j].off, accs[j].sum)
 		}
 		if err := appendAccFile(sh.path, rec); err != nil {
 			s.log.Warn("store: cannot write accelerator file; it is rebuilt at the next open", "file", sh.path+accSuffix, "err", err)

@@ -117,7 +117,8 @@ func TestAccelDurable(t *testing.T) {
 	}
 	check(s, "fresh")
 	st := s.Stats()
-	if st[0].AccelBytes == 0 || st[1].Name != "plain" || st[1].AccelBytes != 0 {
+	if st[0].AccelBytes <= st[0].SummaryBytes || st[0].SummaryBytes == 0 || st[1].Name != "plain" ||
+		st[1].SummaryBytes == 0 || st[1].AccelBytes != st[1].SummaryBytes {
 		t.Fatalf("AccelBytes: %+v", st)
 	}
 	s.Close()
@@ -127,8 +128,17 @@ func TestAccelDurable(t *testing.T) {
 		t.Fatal("no sidecar file")
 	}
 	plain, _ := filepath.Glob(filepath.Join(dir, "wells", "plain", "*"+accSuffix))
-	if len(plain) != 0 {
-		t.Fatalf("sidecar for a well without accelerator: %v", plain)
+	for _, p := range plain {
+		data, _ := os.ReadFile(p)
+		recs, intact := parseAccFile(data)
+		for off, r := range recs {
+			if r.bloom != nil || r.sum == nil || !intact {
+				t.Fatalf("well without accelerator: %s: block %d has bloom %v, summary %d bytes (intact %v)", p, off, r.bloom != nil, len(r.sum), intact)
+			}
+		}
+	}
+	if len(plain) == 0 {
+		t.Fatal("no summaries for a well without accelerator")
 	}
 	before, _ := os.ReadFile(accs[0])
 	log := &syncBuf{}

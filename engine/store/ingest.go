@@ -18,6 +18,7 @@ type commitReq struct {
 	parts   []commitPart
 	hdrs    []blockHeader // headers of all blocks, in buf order
 	accs    []*bloom      // accelerators of all blocks (nil: none), in buf order
+	sums    [][]byte      // summaries of all blocks, in buf order
 	buf     []byte        // encoded blocks, back to back
 	newTags []uint16      // tags of the entries that are not durable yet
 	entries uint64
@@ -39,6 +40,7 @@ type ingestState struct {
 	raw     []byte
 	req     commitReq
 	ab      accelBuilder
+	sb      summaryBuilder
 	tagSeen [1024]uint64 // distinct tags of the call (all zero between calls)
 	tagList []uint16
 }
@@ -136,6 +138,8 @@ func (st *ingestState) release() {
 	st.req.hdrs = st.req.hdrs[:0]
 	clear(st.req.accs)
 	st.req.accs = st.req.accs[:0]
+	clear(st.req.sums)
+	st.req.sums = st.req.sums[:0]
 	st.req.buf = st.req.buf[:0]
 	st.req.newTags = st.req.newTags[:0]
 	ingestPool.Put(st)
@@ -189,6 +193,7 @@ func (s *Store) encode(st *ingestState, entries []wire.Entry, wellOf []uint16) {
 			req.buf, h = appendBlock(req.buf, raw, n, keys[b-n].ts, keys[b-1].ts, mask, codec)
 			req.hdrs = append(req.hdrs, h)
 			req.accs = append(req.accs, s.buildAccel(st, entries, keys[b-n:b]))
+			req.sums = append(req.sums, buildSummary(&st.sb, entries, keys[b-n:b], h.bodyCRC))
 		}
 		part.end, part.hHi = len(req.buf), len(req.hdrs)
 		req.parts = append(req.parts, part)
@@ -338,8 +343,8 @@ func (s *Store) commitGroup(group []*commitReq) {
 			sh := s.wells[p.well].findShard(p.start)
 			off := sh.size
 			for i, h := range r.hdrs[p.hLo:p.hHi] {
-				sh.addBlock(blockMeta{off: off, blockHeader: h, acc: r.accs[p.hLo+i]})
-				accs = appendAcc(accs, sh, off, r.accs[p.hLo+i])
+				sh.addBlock(blockMeta{off: off, blockHeader: h, acc: r.accs[p.hLo+i], sum: r.sums[p.hLo+i]})
+				accs = append(accs, accRecord{sh: sh, off: off, acc: r.accs[p.hLo+i], sum: r.sums[p.hLo+i]})
 				off += h.size()
 			}
 		}

@@ -30,6 +30,9 @@ type ScanQuery struct {
 	Filter *Filter
 	// Counts, when not nil, receives how many blocks the scan considered and skipped.
 	Counts *ScanCounts
+	// Meta, when not nil, lets the scan answer blocks from their summaries instead of
+	// decoding them (see MetaQuery): the caller needs only counts.
+	Meta *MetaQuery
 	// Decoders is the number of goroutines that read and decode blocks, the scan's own
 	// included: above 1, Decoders-1 more goroutines decode the next blocks ahead of the merge
 	// (scan_prefetch.go). 0 or 1 decodes on the scan goroutine only.
@@ -117,6 +120,9 @@ type scanner struct {
 	onDmg  func(Damage)
 	dmg    []Damage   // damage found while taking the snapshot, reported by run
 	pf     prefetcher // decodes blocks ahead when ScanQuery.Decoders > 1
+	meta   *MetaQuery
+	ma     metaAnswer
+	err    error // of meta.Add, returned by fill
 }
 
 var scannerPool = sync.Pool{New: func() any { return new(scanner) }}
@@ -136,6 +142,7 @@ func (sc *scanner) init(s *Store, ctx context.Context, q *ScanQuery, fn func([]w
 	sc.filter = recordFilter{start: q.Start, end: q.End, tags: &sc.tags, descending: !q.Ascending}
 	sc.si = 0
 	sc.bf, sc.counts = q.Filter, ScanCounts{}
+	sc.meta, sc.err = q.Meta, nil
 	if q.Decoders > 1 {
 		sc.pf.start(q.Decoders-1, q.Decoders)
 	}
@@ -172,7 +179,8 @@ func (sc *scanner) reset(q *ScanQuery) {
 	if q.Counts != nil {
 		*q.Counts = sc.counts
 	}
-	sc.s, sc.ctx, sc.fn, sc.onDmg, sc.bf = nil, nil, nil, nil, nil
+	sc.s, sc.ctx, sc.fn, sc.onDmg, sc.bf, sc.meta, sc.err = nil, nil, nil, nil, nil, nil, nil
+	sc.ma.release()
 }
 
 // snapshot takes every shard that may hold selected entries, with the blocks published now.
@@ -285,6 +293,9 @@ func (sc *scanner) fill() error {
 			front, ok := sc.frontier()
 			if !ok || !sc.before(front, k) {
 				sc.expand()
+				if sc.err != nil {
+					return sc.err
+				}
 				continue
 			}
 		}
@@ -344,6 +355,13 @@ func (sc *scanner) expand() {
 		sc.counts.Blocks++
 		if !sc.bf.mayMatch(b.acc) {
 			sc.counts.Skipped++
+			continue
+		}
+		if sc.meta != nil && sc.ma.answer(b, &sc.filter, sc.meta) {
+			sc.counts.Summarised++
+			if sc.err = sc.ma.add(sc.meta, 0); sc.err != nil {
+				return
+			}
 			continue
 		}
 		sc.pend = append(sc.pend, pendBlock{sh: ss.sh, b: b, key: sc.key(b.minTS, b.maxTS)})

@@ -71,6 +71,14 @@ func (s *Store) ScanUnordered(ctx context.Context, q ScanQuery, workers int, fn 
 				return
 			}
 			pb := &ps.blocks[i]
+			if q.Meta != nil && bw.ma.answer(pb.b, &ps.filter, q.Meta) {
+				ps.summarised.Add(1)
+				if err := bw.ma.add(q.Meta, w); err != nil {
+					fail(err)
+					return
+				}
+				continue
+			}
 			ents, err := bw.decode(pb.sh, pb.b, &ps.filter)
 			if err != nil {
 				d := s.damaged(pb.sh, pb.b, err)
@@ -96,6 +104,9 @@ func (s *Store) ScanUnordered(ctx context.Context, q ScanQuery, workers int, fn 
 	}
 	run(0)
 	wg.Wait()
+	if q.Counts != nil {
+		q.Counts.Summarised = ps.summarised.Load()
+	}
 	return ferr
 }
 
@@ -108,6 +119,8 @@ type parScan struct {
 	filter recordFilter
 	tags   [1024]uint64
 	asc    bool
+	// summarised counts the blocks answered from summaries (ScanCounts.Summarised).
+	summarised atomic.Int64
 }
 
 var parScanPool = sync.Pool{New: func() any { return new(parScan) }}
@@ -180,6 +193,7 @@ func (ps *parScan) reset(q *ScanQuery) {
 	ps.blocks = ps.blocks[:0]
 	clear(ps.dmg)
 	ps.dmg = ps.dmg[:0]
+	ps.summarised.Store(0)
 }
 
 // report hands damage to q.OnDamage (one call at a time) and counts it.
@@ -196,6 +210,7 @@ func (ps *parScan) report(s *Store, q *ScanQuery, d *Damage) {
 type blockWorker struct {
 	comp []byte
 	c    cursor
+	ma   metaAnswer
 }
 
 var blockWorkerPool = sync.Pool{New: func() any { return new(blockWorker) }}
@@ -210,6 +225,7 @@ func (bw *blockWorker) decode(sh *shard, b *blockMeta, f *recordFilter) ([]wire.
 func (bw *blockWorker) release() {
 	clear(bw.c.ents)
 	bw.c.cur = nil
+	bw.ma.release()
 	if cap(bw.c.raw) > maxPooledBlock {
 		bw.c.raw, bw.c.ents = nil, nil
 	}

@@ -20,6 +20,7 @@ type blockMeta struct {
 	off int64 // offset of the block header in the shard file
 	blockHeader
 	acc *bloom // the block's accelerator (accel.go); nil: the block is always read
+	sum []byte // the block's summary (summary.go), checked; nil: counts need a decode
 }
 
 // shard is one time partition of a well: one append-only file of blocks plus the in-memory

@@ -291,8 +291,11 @@ type WellStats struct {
 	Bytes   uint64   // bytes of shard files
 	Entries uint64   // entries stored
 	Tags    []string // names of existing tags routed to this well, sorted
-	// AccelBytes is the disk the well's accelerators take besides Bytes (their overhead).
+	// AccelBytes is the disk the well's accelerators and block summaries take besides Bytes
+	// (their overhead).
 	AccelBytes uint64
+	// SummaryBytes is the share of AccelBytes taken by block summaries (summary.go).
+	SummaryBytes uint64
 }
 
 // Stats returns one WellStats per well: "default" first, then configured wells in Config
@@ -303,7 +306,8 @@ func (s *Store) Stats() []WellStats {
 	s.mu.RLock()
 	for i, w := range s.wells {
 		b, e := w.bytesAndEntries()
-		out[i] = WellStats{Name: w.name, ID: s.uuid[:8] + "-" + w.name, Path: w.dir, Bytes: b, Entries: e, Tags: []string{}, AccelBytes: w.accelBytes()}
+		ab, sb := w.accelBytes()
+		out[i] = WellStats{Name: w.name, ID: s.uuid[:8] + "-" + w.name, Path: w.dir, Bytes: b, Entries: e, Tags: []string{}, AccelBytes: ab, SummaryBytes: sb}
 	}
 	s.mu.RUnlock()
 	for id, wi := range wellOf {

@@ -355,7 +355,7 @@ func (v *verifier) checkShard(w *well, p string, start int64, env *loadEnv) erro
 				Damage: true, Detail: r.reason, Action: action})
 			continue
 		}
-		acc.check(b.off, c.cur)
+		acc.check(b, c.cur)
 		v.rep.Blocks++
 		v.rep.Entries += uint64(b.count)
 		v.rep.Bytes += uint64(b.size())
@@ -366,9 +366,11 @@ func (v *verifier) checkShard(w *well, p string, start int64, env *loadEnv) erro
 // accCheck checks a shard's accelerator sidecar against its blocks.
 type accCheck struct {
 	present, intact   bool
-	recs              map[int64]*bloom
+	recs              map[int64]accRecs
 	missing, mismatch int
+	sumMismatch       int
 	ab                accelBuilder
+	sb                summaryBuilder
 }
 
 func (v *verifier) openAcc(shardPath string) accCheck {
@@ -380,15 +382,23 @@ func (v *verifier) openAcc(shardPath string) accCheck {
 	return accCheck{present: true, intact: intact, recs: recs}
 }
 
-// check compares the record of the block at off with the block's entries: every token of
-// every entry must pass the bloom filter, or searches would skip a block that matches.
-func (a *accCheck) check(off int64, ents []wire.Entry) {
+// check compares the records of block b with the block's entries: every token of every entry
+// must pass the bloom filter, or searches would skip a block that matches, and the summary
+// must be the one the entries give, or counts answered from it would be wrong. (A block may
+// lack a bloom filter, in a well without accelerators, but not both records.)
+func (a *accCheck) check(b *blockMeta, ents []wire.Entry) {
 	if !a.present {
 		return
 	}
-	bl := a.recs[off]
+	r := a.recs[b.off]
+	if r.sum != nil && !summaryMatches(&a.sb, r.sum, &b.blockHeader, ents) {
+		a.sumMismatch++
+	}
+	bl := r.bloom
 	if bl == nil {
-		a.missing++
+		if r.sum == nil {
+			a.missing++
+		}
 		return
 	}
 	a.ab.reset()
@@ -429,6 +439,12 @@ func (v *verifier) finishAcc(shardPath string, a *accCheck) error {
 		v.add(Finding{File: p, Offset: -1, Bytes: -1, Entries: -1, Kind: "accelerator does not match its blocks", Damage: true,
 			Detail: strconv.Itoa(a.mismatch) + " blocks hold tokens their bloom filter rejects, so searches could skip matching entries",
 			Action: action("not detected by Open; run verify -repair")})
+	}
+	if a.sumMismatch > 0 {
+		faulty = true
+		v.add(Finding{File: p, Offset: -1, Bytes: -1, Entries: -1, Kind: "block summary does not match its block", Damage: true,
+			Detail: strconv.Itoa(a.sumMismatch) + " blocks have a summary that differs from their entries, so counts answered from it would be wrong",
+			Action: action("not detected by Open when the header agrees; run verify -repair")})
 	}
 	if faulty && v.opt.Repair {
 		if err := os.Remove(p); err != nil {
