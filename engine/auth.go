@@ -5,10 +5,12 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sluicehq/sluice/engine/access"
+	"github.com/sluicehq/sluice/engine/search"
 	"github.com/sluicehq/sluice/web"
 )
 
@@ -54,6 +56,37 @@ func (e *Engine) guard(h http.Handler, reg prometheus.Registerer) http.Handler {
 		}
 		guarded.ServeHTTP(w, r)
 	})
+}
+
+// meterSearchCPU counts every search's CPU time (search.ManagerConfig.OnSearchCPU) in
+// sluice_search_cpu_seconds_total, by the principal that launched it (its name, from the
+// search's UID: never a token), keeping any OnSearchCPU the embedder set.
+func (e *Engine) meterSearchCPU(sc *search.ManagerConfig, reg prometheus.Registerer) {
+	cpu := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_search_cpu_seconds_total",
+		Help: "CPU time of search runs as the kernel accounts it (per-thread CPU clocks, the time MaxSearchCPU bounds), by principal name."},
+		[]string{"principal"})
+	reg.MustRegister(cpu)
+	user := sc.OnSearchCPU
+	sc.OnSearchCPU = func(s *search.Search, used time.Duration) {
+		cpu.WithLabelValues(e.principalName(s.UID)).Add(used.Seconds())
+		if user != nil {
+			user(s, used)
+		}
+	}
+}
+
+// principalName names the principal with the given UID: a configured principal's name, or
+// "local" (loopback mode) or "anonymous" (legacy tokens) for UID 0.
+func (e *Engine) principalName(uid int32) string {
+	for _, p := range e.access.Principals() {
+		if p.UID == uid {
+			return p.Name
+		}
+	}
+	if e.access.Open() {
+		return access.Local.Name
+	}
+	return access.Anonymous.Name
 }
 
 // throttleIngest counts the ingest body bytes of each principal and, with t set

@@ -154,6 +154,7 @@ func New(cfg Config) (*Engine, error) {
 			userOnLimit(field)
 		}
 	}
+	e.meterSearchCPU(&sc, cfg.Registry)
 	if cfg.Cluster != nil {
 		e.manager = search.NewManager(sc, cfg.Cluster.Source, cfg.Cluster.Tags, extract.AppendExplore)
 	} else if e.store != nil {

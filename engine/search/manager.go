@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluicehq/sluice/engine/budget"
@@ -72,10 +73,14 @@ type ManagerConfig struct {
 	// MaxSearchDuration bounds a search's wall-clock run time; past it the search stops, keeps
 	// what it found and reports the limit in its SearchInfo Error. Default 1h; negative: none.
 	MaxSearchDuration time.Duration
-	// MaxSearchCPU bounds the time a search's workers spend running its pipeline on batches,
-	// summed over workers (store decoding not counted); past it the search stops like at
-	// MaxSearchDuration. Default 1h; negative: none.
+	// MaxSearchCPU bounds a search's CPU time as the kernel accounts it (per-thread CPU
+	// clocks, cputime.go), summed over every goroutine working for it: store decoding, the
+	// pipeline's workers, the final emit. Time spent blocked is not counted. Past it the
+	// search stops like at MaxSearchDuration. Default 1h; negative: none, and not measured.
 	MaxSearchCPU time.Duration
+	// OnSearchCPU, when not nil, is called when a search's run ends with the CPU time it used
+	// (measured while MaxSearchCPU is on).
+	OnSearchCPU func(s *Search, used time.Duration)
 
 	// MaxQueuedBytes bounds the bytes of the requests a client may send on a launch's output
 	// channel before acknowledging it (they are held and answered after the acknowledgement,
@@ -226,6 +231,7 @@ type Search struct {
 	Embedded bool
 
 	m        *Manager
+	cpu      atomic.Int64 // CPU time of the finished run, ns (CPU)
 	tagIDs   []uint16
 	cancel   context.CancelFunc
 	ctx      context.Context
@@ -497,6 +503,11 @@ func (s *Search) Start() {
 		err := s.Query.Run(ctx, meter(ctx, m.src), s.Result, s.Ring, RunOptions{
 			Tags: s.tagIDs, Start: s.RangeStart.UnixNano(), End: s.RangeEnd.UnixNano(), Workers: m.cfg.Workers, Memory: m.mem})
 		err = stop(err)
+		used := CPUUsed(ctx)
+		s.cpu.Store(int64(used))
+		if m.cfg.OnSearchCPU != nil {
+			m.cfg.OnSearchCPU(s, used)
+		}
 		if errors.Is(err, context.Canceled) {
 			err = nil
 		}

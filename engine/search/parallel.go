@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/sluicehq/sluice/engine/cputime"
 	"github.com/sluicehq/sluice/engine/store"
 	"github.com/sluicehq/sluice/wire"
 )
@@ -189,6 +190,7 @@ type fanout struct {
 	workers []*fanWorker // workers[0] runs on the coordinator's goroutine
 	wg      sync.WaitGroup
 	minPart int
+	cpu     *cputime.Meter // the run's CPU account (cputime.go); nil: not measured
 }
 
 // fanWorker is one worker of a fan-out: its own pipeline (stages, arena, stats shard).
@@ -206,7 +208,7 @@ type fanWorker struct {
 const minFanPart = 64
 
 func (q *Query) runFanout(ctx context.Context, src Source, sink Sink, rec StatsRecorder, opt RunOptions, prefix int) error {
-	f := &fanout{p: newPipeline(q, sink, rec, opt), prefix: prefix, minPart: minFanPart}
+	f := &fanout{p: newPipeline(q, sink, rec, opt), prefix: prefix, minPart: minFanPart, cpu: meterFrom(ctx)}
 	f.workers = make([]*fanWorker, opt.Workers)
 	for w := range f.workers {
 		o := opt
@@ -227,10 +229,13 @@ func (q *Query) runFanout(ctx context.Context, src Source, sink Sink, rec StatsR
 }
 
 func (fw *fanWorker) loop(f *fanout) {
+	sp := f.cpu.Begin()
 	for part := range fw.in {
 		fw.run(part)
+		sp.Tick()
 		f.wg.Done()
 	}
+	sp.End()
 }
 
 // run pushes part through the per-entry prefix on fw's pipeline.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/sluicehq/sluice/engine/cputime"
 	"github.com/sluicehq/sluice/wire"
 )
 
@@ -37,6 +38,11 @@ type ScanQuery struct {
 	// included: above 1, Decoders-1 more goroutines decode the next blocks ahead of the merge
 	// (scan_prefetch.go). 0 or 1 decodes on the scan goroutine only.
 	Decoders int
+	// CPU, when not nil, is charged with the CPU time of the goroutines the scan starts
+	// (ScanUnordered's workers past the first, the decoders of an ordered scan), each ticking
+	// it after every block. The caller accounts its own goroutine, which runs Scan's merge and
+	// callbacks and ScanUnordered's worker 0.
+	CPU *cputime.Meter
 }
 
 // Scan calls fn with batches of the entries selected by q, in time order across the whole
@@ -144,7 +150,7 @@ func (sc *scanner) init(s *Store, ctx context.Context, q *ScanQuery, fn func([]w
 	sc.bf, sc.counts = q.Filter, ScanCounts{}
 	sc.meta, sc.err = q.Meta, nil
 	if q.Decoders > 1 {
-		sc.pf.start(q.Decoders-1, q.Decoders)
+		sc.pf.start(q.Decoders-1, q.Decoders, q.CPU)
 	}
 	if cap(sc.batch) < sc.limit {
 		sc.batch = make([]wire.Entry, 0, sc.limit)

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/sluicehq/sluice/engine/cputime"
 	"github.com/sluicehq/sluice/wire"
 )
 
@@ -57,7 +58,12 @@ func (s *Store) ScanUnordered(ctx context.Context, q ScanQuery, workers int, fn 
 	}
 	run := func(w int) {
 		bw := blockWorkerPool.Get().(*blockWorker)
+		var sp cputime.Span // worker 0 is the caller's goroutine: the caller accounts it
+		if w > 0 {
+			sp = q.CPU.Begin()
+		}
 		defer func() {
+			sp.End()
 			bw.release()
 			blockWorkerPool.Put(bw)
 		}()
@@ -93,6 +99,7 @@ func (s *Store) ScanUnordered(ctx context.Context, q ScanQuery, workers int, fn 
 				}
 				ents = ents[k:]
 			}
+			sp.Tick()
 		}
 	}
 	for w := 1; w < workers; w++ {

@@ -1,6 +1,10 @@
 package store
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/sluicehq/sluice/engine/cputime"
+)
 
 // prefetcher decodes the next pending blocks of an ordered Scan on other goroutines while the
 // scan goroutine merges and delivers, so block reading, checksumming and decompression use
@@ -26,16 +30,20 @@ type decodeJob struct {
 	done chan struct{} // receives once the job is complete
 }
 
-// start launches n decoder goroutines that keep up to depth blocks decoded ahead.
-func (pf *prefetcher) start(n, depth int) {
+// start launches n decoder goroutines that keep up to depth blocks decoded ahead, charging
+// their CPU time to cpu (nil: not measured).
+func (pf *prefetcher) start(n, depth int, cpu *cputime.Meter) {
 	pf.jobs = make(chan *decodeJob, depth)
 	pf.depth = depth
 	for range n {
 		pf.wg.Go(func() {
+			sp := cpu.Begin()
 			for j := range pf.jobs {
 				_, j.err = readBlock(j.sh, j.b, &j.comp, j.c, j.f)
+				sp.Tick()
 				j.done <- struct{}{}
 			}
+			sp.End()
 		})
 	}
 }
