@@ -82,6 +82,8 @@ func newEngineMetrics(e *Engine, reg prometheus.Registerer) *engineMetrics {
 				func(c *store.DamageCounters) uint64 { return c.ScanSkips }},
 			{"sluice_store_index_rejected_total", "Shard index files found corrupt or stale at start-up and ignored.",
 				func(c *store.DamageCounters) uint64 { return c.IndexRejected }},
+			{"sluice_store_metadata_copies_repaired_total", "Copies of metadata files (indexer.uuid, block.key, WELL, tags.log) found damaged, missing or differing and rewritten from the other copy.",
+				func(c *store.DamageCounters) uint64 { return c.CopiesRepaired }},
 		} {
 			reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: d.name, Help: d.help},
 				func() float64 { c := e.store.DamageCounters(); return float64(d.v(&c)) }))

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -16,7 +17,7 @@ import (
 
 // Block layout on disk (little endian):
 //
-//	0  [4]  magic "SLB1"
+//	0  [4]  magic "SLB2" (keyed header, version 2) or "SLB1" (version 1)
 //	4  [1]  codec (codecNone, codecS2, codecZstd)
 //	5  [3]  reserved, zero
 //	8  [4]  entry count
@@ -27,8 +28,17 @@ import (
 //	32 [8]  maximum timestamp
 //	40 [8]  tag mask: bit (tag % 64) set for every tag in the block
 //	48 [8]  commit sequence number of the group that wrote the block
-//	56 [4]  CRC32C of bytes 0..56
+//	56 [4]  header check of bytes 0..56: version 2, the first 4 bytes (little endian) of
+//	        SHA-256(block key | bytes 0..56); version 1, their CRC32C
 //	60      stored body
+//
+// The block key is a random per-store secret (blockKey, kept in the guarded file block.key).
+// Because the header check of a version 2 block needs it, and the header holds the body's
+// CRC32C, ingested data cannot carry a block image that recovery's resync (which searches a
+// damaged range for the next valid header) would accept: whoever writes entries does not know
+// the key. Version 1 blocks (written before stores had a key) are still read, but only with a
+// commit sequence number below the key's "since": an unkeyed header from a later commit is
+// forged. New blocks are always version 2.
 //
 // The decoded body is the block's records sorted by timestamp. One record:
 //
@@ -40,7 +50,10 @@ const (
 	maxRecordOverhead = recordFixed + 16 + binary.MaxVarintLen32
 )
 
-var blockMagic = [4]byte{'S', 'L', 'B', '1'}
+var (
+	blockMagic   = [4]byte{'S', 'L', 'B', '2'}
+	blockMagicV1 = [4]byte{'S', 'L', 'B', '1'}
+)
 
 // Codec IDs stored in block headers.
 const (
@@ -77,15 +90,21 @@ type blockHeader struct {
 	maxTS   int64
 	tagMask uint64
 	seq     uint64
+	v1      bool // a version 1 header (CRC32C, no key)
 }
 
 // size returns the block's size on disk.
 func (h *blockHeader) size() int64 { return blockHeaderSize + int64(h.bodyLen) }
 
-// appendHeader appends the encoded header, including its CRC.
-func (h *blockHeader) appendHeader(dst []byte) []byte {
+// appendHeader appends the encoded header, including its check: keyed with key (which must
+// not be nil) for a version 2 header.
+func (h *blockHeader) appendHeader(dst []byte, key *blockKey) []byte {
 	start := len(dst)
-	dst = append(dst, blockMagic[:]...)
+	if h.v1 {
+		dst = append(dst, blockMagicV1[:]...)
+	} else {
+		dst = append(dst, blockMagic[:]...)
+	}
 	dst = append(dst, h.codec, 0, 0, 0)
 	dst = binary.LittleEndian.AppendUint32(dst, h.count)
 	dst = binary.LittleEndian.AppendUint32(dst, h.rawLen)
@@ -95,13 +114,26 @@ func (h *blockHeader) appendHeader(dst []byte) []byte {
 	dst = binary.LittleEndian.AppendUint64(dst, uint64(h.maxTS))
 	dst = binary.LittleEndian.AppendUint64(dst, h.tagMask)
 	dst = binary.LittleEndian.AppendUint64(dst, h.seq)
-	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], crcTable))
+	return binary.LittleEndian.AppendUint32(dst, headerCheck(dst[start:], key))
+}
+
+// headerCheck returns the check of the first 56 bytes of header b: keyed for a version 2
+// magic, a CRC32C for version 1.
+func headerCheck(b []byte, key *blockKey) uint32 {
+	if [4]byte(b[0:4]) == blockMagicV1 {
+		return crc32.Checksum(b[:56], crcTable)
+	}
+	var in [blockKeySize + 56]byte
+	copy(in[:], key.secret[:])
+	copy(in[blockKeySize:], b[:56])
+	sum := sha256.Sum256(in[:])
+	return binary.LittleEndian.Uint32(sum[:])
 }
 
 // setSeq stamps the commit sequence number into an encoded block header b and re-seals it.
-func setSeq(b []byte, seq uint64) {
+func setSeq(b []byte, seq uint64, key *blockKey) {
 	binary.LittleEndian.PutUint64(b[48:], seq)
-	binary.LittleEndian.PutUint32(b[56:], crc32.Checksum(b[:56], crcTable))
+	binary.LittleEndian.PutUint32(b[56:], headerCheck(b, key))
 }
 
 var (
@@ -109,18 +141,27 @@ var (
 	errBadMagic    = errors.New("bad block magic")
 	errHeaderCRC   = errors.New("block header checksum mismatch")
 	errBodyCRC     = errors.New("block body checksum mismatch")
+	errNoBlockKey  = errors.New("keyed block header, but the store has no block key")
 )
 
-// parseHeader decodes and checks a block header: magic, checksum and field sanity.
-func parseHeader(b []byte) (blockHeader, error) {
+// parseHeader decodes and checks a block header: magic, check (keyed with key for version 2)
+// and field sanity.
+func parseHeader(b []byte, key *blockKey) (blockHeader, error) {
 	var h blockHeader
 	if len(b) < blockHeaderSize {
 		return h, errShortHeader
 	}
-	if [4]byte(b[0:4]) != blockMagic {
+	switch [4]byte(b[0:4]) {
+	case blockMagic:
+		if key == nil {
+			return h, errNoBlockKey
+		}
+	case blockMagicV1:
+		h.v1 = true
+	default:
 		return h, errBadMagic
 	}
-	if crc32.Checksum(b[:56], crcTable) != binary.LittleEndian.Uint32(b[56:]) {
+	if headerCheck(b, key) != binary.LittleEndian.Uint32(b[56:]) {
 		return h, errHeaderCRC
 	}
 	h.codec = b[4]
@@ -209,8 +250,9 @@ var (
 )
 
 // appendBlock compresses raw (count records sorted by timestamp, with the given bounds and tag
-// mask) with codec and appends the whole block, header first. It also returns the header.
-func appendBlock(dst, raw []byte, count int, minTS, maxTS int64, mask uint64, codec uint8) ([]byte, blockHeader) {
+// mask) with codec and appends the whole block, header first. It also returns the header. The
+// header is version 2, keyed with key; a nil key writes version 1 (tests of old stores).
+func appendBlock(dst, raw []byte, count int, minTS, maxTS int64, mask uint64, codec uint8, key *blockKey) ([]byte, blockHeader) {
 	start := len(dst)
 	dst = append(dst, make([]byte, blockHeaderSize)...)
 	bodyStart := len(dst)
@@ -236,8 +278,9 @@ func appendBlock(dst, raw []byte, count int, minTS, maxTS int64, mask uint64, co
 		minTS:   minTS,
 		maxTS:   maxTS,
 		tagMask: mask,
+		v1:      key == nil,
 	}
-	h.appendHeader(dst[start:start])
+	h.appendHeader(dst[start:start], key)
 	return dst, h
 }
 

@@ -42,13 +42,16 @@ func encodeTestBlock(es []wire.Entry, codec uint8) []byte {
 		raw = appendRecord(raw, &es[i])
 		mask |= tagBit(es[i].Tag)
 	}
-	b, _ := appendBlock(nil, raw, len(es), es[0].TS, es[len(es)-1].TS, mask, codec)
+	b, _ := appendBlock(nil, raw, len(es), es[0].TS, es[len(es)-1].TS, mask, codec, testKey)
 	return b
 }
 
+// testKey is the block key of blocks built outside a Store in tests.
+var testKey = &blockKey{secret: [blockKeySize]byte{1, 2, 3, 4, 5, 6, 7, 8}, since: 1}
+
 // decodeTestBlock parses and decodes a whole block with an accept-all filter.
 func decodeTestBlock(b []byte, descending bool) ([]wire.Entry, error) {
-	h, err := parseHeader(b)
+	h, err := parseHeader(b, testKey)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +107,7 @@ func TestBlockRoundTrip(t *testing.T) {
 func TestDecodeRecordsFilter(t *testing.T) {
 	es := []wire.Entry{{TS: 10, Tag: 1}, {TS: 20, Tag: 2}, {TS: 30, Tag: 1}, {TS: 40, Tag: 1}, {TS: 50, Tag: 2}}
 	b := encodeTestBlock(es, codecS2)
-	h, _ := parseHeader(b)
+	h, _ := parseHeader(b, testKey)
 	raw, err := decodeBody(&h, b[blockHeaderSize:], nil)
 	if err != nil {
 		t.Fatal(err)
@@ -178,4 +181,49 @@ func FuzzDecodeBlock(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestBlockHeaderKey: a keyed (version 2) header is accepted only with the key it was sealed
+// with; version 1 headers are still read (old stores) and re-encode to the same bytes.
+func TestBlockHeaderKey(t *testing.T) {
+	es := newLineGen(2).entries(50, 1e18, 3, []uint16{1})
+	b := encodeTestBlock(es, codecS2)
+	if string(b[:4]) != "SLB2" {
+		t.Fatalf("new block magic %q", b[:4])
+	}
+	h, err := parseHeader(b, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.appendHeader(nil, testKey); !bytes.Equal(got, b[:blockHeaderSize]) {
+		t.Fatal("keyed header does not re-encode to its bytes")
+	}
+	other := &blockKey{secret: [blockKeySize]byte{9}, since: 1}
+	if _, err := parseHeader(b, other); err != errHeaderCRC {
+		t.Fatalf("header sealed with another key: %v", err)
+	}
+	if _, err := parseHeader(b, nil); err != errNoBlockKey {
+		t.Fatalf("keyed header without a key: %v", err)
+	}
+	var raw []byte
+	for i := range es {
+		raw = appendRecord(raw, &es[i])
+	}
+	v1, hv1 := appendBlock(nil, raw, len(es), es[0].TS, es[len(es)-1].TS, tagBit(1), codecS2, nil)
+	if string(v1[:4]) != "SLB1" || !hv1.v1 {
+		t.Fatalf("unkeyed block magic %q", v1[:4])
+	}
+	for _, k := range []*blockKey{nil, testKey, other} {
+		h, err := parseHeader(v1, k)
+		if err != nil || h != hv1 {
+			t.Fatalf("version 1 header with key %v: %+v, %v", k, h, err)
+		}
+		if got := h.appendHeader(nil, k); !bytes.Equal(got, v1[:blockHeaderSize]) {
+			t.Fatal("version 1 header does not re-encode to its bytes")
+		}
+	}
+	setSeq(b, 77, testKey)
+	if h, err := parseHeader(b, testKey); err != nil || h.seq != 77 {
+		t.Fatalf("after setSeq: %+v, %v", h, err)
+	}
 }

@@ -211,17 +211,21 @@ type DamageCounters struct {
 	BytesCut           uint64 // bytes cut (damaged tails are kept in <shard>.cut-<offset>)
 	ScanSkips          uint64 // damaged blocks or ranges a scan skipped and reported
 	IndexRejected      uint64 // shard index files that were corrupt or stale and ignored
+	// CopiesRepaired counts copies of metadata files (indexer.uuid, block.key, WELL,
+	// tags.log) found damaged, missing or differing and rewritten from the other copy.
+	CopiesRepaired uint64
 }
 
 // damageCounters is the atomic form of DamageCounters.
 type damageCounters struct {
-	blocks, bytes, entries, tails, cutBytes, skips, idxRejected atomic.Uint64
+	blocks, bytes, entries, tails, cutBytes, skips, idxRejected, copies atomic.Uint64
 }
 
 func (c *damageCounters) snapshot() DamageCounters {
 	return DamageCounters{
 		BlocksQuarantined: c.blocks.Load(), BytesQuarantined: c.bytes.Load(), EntriesQuarantined: c.entries.Load(),
 		TailsCut: c.tails.Load(), BytesCut: c.cutBytes.Load(), ScanSkips: c.skips.Load(), IndexRejected: c.idxRejected.Load(),
+		CopiesRepaired: c.copies.Load(),
 	}
 }
 

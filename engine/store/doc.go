@@ -12,6 +12,8 @@
 //	LOCK                  advisory lock held while a Store is open
 //	COMMIT                sequence number of the last durable group commit (commit.go)
 //	indexer.uuid          the indexer UUID (canonical 8-4-4-4-12, random v4)
+//	block.key             the block key: a random secret that seals every block header, so
+//	                      ingested data cannot forge a block that recovery accepts (blockkey.go)
 //	tags.log              append-only tag log: one checksummed record (name, ID, commit) per
 //	                      tag, written with the first entries of the tag (tags.go)
 //	wells/<name>/WELL     the well's shard duration, fixed when the well is created
@@ -24,6 +26,10 @@
 //	wells/<name>/<start>.shard.acc   accelerator sidecar: a checksummed bloom filter of each
 //	                                 block's tokens (accel.go, accel_file.go); derived data,
 //	                                 rebuilt from the blocks at Open when missing or damaged
+//
+// indexer.uuid, block.key and WELL are guarded files: each has a second copy (<file>.copy),
+// and both end in a checksum line, so one damaged copy is rewritten from the other at Open
+// (loadGuarded).
 //
 // Durability: Ingest returns nil only after its blocks are written and fsynced (and, for new
 // shard files, the directory too) and the group's sequence number is fsynced in COMMIT.

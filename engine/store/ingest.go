@@ -190,7 +190,7 @@ func (s *Store) encode(st *ingestState, entries []wire.Entry, wellOf []uint16) {
 			}
 			st.raw = raw
 			var h blockHeader
-			req.buf, h = appendBlock(req.buf, raw, n, keys[b-n].ts, keys[b-1].ts, mask, codec)
+			req.buf, h = appendBlock(req.buf, raw, n, keys[b-n].ts, keys[b-1].ts, mask, codec, s.key)
 			req.hdrs = append(req.hdrs, h)
 			req.accs = append(req.accs, s.buildAccel(st, entries, keys[b-n:b]))
 			req.sums = append(req.sums, buildSummary(&st.sb, entries, keys[b-n:b], h.bodyCRC))
@@ -285,7 +285,7 @@ func (s *Store) commitGroup(group []*commitReq) {
 			for _, p := range r.parts {
 				off := p.off
 				for i := p.hLo; i < p.hHi; i++ {
-					setSeq(r.buf[off:], seq)
+					setSeq(r.buf[off:], seq, s.key)
 					r.hdrs[i].seq = seq
 					off += int(r.hdrs[i].size())
 				}

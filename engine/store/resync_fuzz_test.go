@@ -8,7 +8,11 @@ import (
 	"time"
 )
 
-// resyncShard is a shard file of several small blocks, built once for FuzzResync.
+// resyncKey keys the version 2 blocks of resyncShard: blocks from commit 4 on.
+var resyncKey = &blockKey{secret: [blockKeySize]byte{0x5a, 0xa5}, since: 4}
+
+// resyncShard is a shard file of several small blocks, built once for FuzzResync: three
+// version 1 blocks (commits 1-3, as an old store wrote them) then three keyed ones.
 var resyncShard = sync.OnceValues(func() ([]byte, []blockMeta) {
 	var file []byte
 	var blocks []blockMeta
@@ -23,8 +27,12 @@ var resyncShard = sync.OnceValues(func() ([]byte, []blockMeta) {
 		}
 		off := int64(len(file))
 		var h blockHeader
-		file, h = appendBlock(file, raw, len(es), es[0].TS, es[len(es)-1].TS, mask, []uint8{codecNone, codecS2, codecZstd}[b%3])
-		setSeq(file[off:], uint64(b+1))
+		key := resyncKey
+		if uint64(b+1) < resyncKey.since {
+			key = nil
+		}
+		file, h = appendBlock(file, raw, len(es), es[0].TS, es[len(es)-1].TS, mask, []uint8{codecNone, codecS2, codecZstd}[b%3], key)
+		setSeq(file[off:], uint64(b+1), key)
 		h.seq = uint64(b + 1)
 		blocks = append(blocks, blockMeta{off: off, blockHeader: h})
 	}
@@ -34,15 +42,25 @@ var resyncShard = sync.OnceValues(func() ([]byte, []blockMeta) {
 // FuzzResync: a shard with arbitrary bytes written over it at an arbitrary offset (and
 // optionally cut short) never panics recovery, and every block the damage did not touch is
 // recovered intact, with the same offset and header. Recovery may keep a damaged block only
-// if it still passes every check (the fuzzer wrote its own bytes back).
+// if it still passes every check (the fuzzer wrote its own bytes back). A block recovered at
+// an offset where none was written must be an unkeyed one from before the key (a copy of an
+// old block's bytes): without the key, no input can make resync accept a keyed header, nor an
+// unkeyed one from a commit after the key existed.
 func FuzzResync(f *testing.F) {
-	file, _ := resyncShard()
+	file, blocks := resyncShard()
 	f.Add(uint32(0), []byte{0xff}, uint32(0))
 	f.Add(uint32(70), []byte("SLB1SLB1SLB1"), uint32(0))
 	f.Add(uint32(len(file)/2), make([]byte, 4096), uint32(0))
 	f.Add(uint32(len(file)-3), []byte{1, 2, 3}, uint32(10))
 	f.Add(uint32(len(file)), []byte("SLB1 garbage appended"), uint32(0))
 	f.Add(uint32(200), append([]byte("SLB1"), file[4:200]...), uint32(0))
+	// forged block images: keyed with another key, and unkeyed from a commit after the key
+	other := &blockKey{secret: [blockKeySize]byte{1}, since: 1}
+	for _, k := range []*blockKey{other, nil} {
+		img, _ := forgedImage(1, 1e18+5e6, 5, k)
+		f.Add(uint32(blocks[4].off+blockHeaderSize+10), img, uint32(0))
+		f.Add(uint32(blocks[4].off), append(make([]byte, blockHeaderSize+3), img...), uint32(0))
+	}
 	f.Fuzz(func(t *testing.T, at uint32, patch []byte, cut uint32) {
 		orig, blocks := resyncShard()
 		data := append([]byte(nil), orig...)
@@ -66,14 +84,21 @@ func FuzzResync(f *testing.F) {
 		}
 		defer fh.Close()
 		w := &well{name: "default", dir: dir, dur: int64(time.Hour)}
-		env := &loadEnv{committed: 100, log: quietLogger(), dc: &damageCounters{}}
+		env := &loadEnv{committed: 100, log: quietLogger(), dc: &damageCounters{}, key: resyncKey}
 		sh, err := recoverShard(w, fh, p, 999997200000000000, env, false)
 		if err != nil {
 			t.Fatal(err)
 		}
 		got := map[int64]blockHeader{}
+		written := map[int64]bool{}
+		for _, b := range blocks {
+			written[b.off] = true
+		}
 		for _, b := range sh.blocks {
 			got[b.off] = b.blockHeader
+			if !written[b.off] && (!b.v1 || b.seq >= resyncKey.since) {
+				t.Fatalf("resync accepted a block at %d where none was written: %+v", b.off, b.blockHeader)
+			}
 		}
 		damagedUntil := min(int64(len(data)), int64(len(orig)))
 		for _, b := range blocks {

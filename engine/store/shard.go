@@ -97,7 +97,8 @@ func (sh *shard) release() {
 
 // loadEnv is what loading shards needs besides the shard itself.
 type loadEnv struct {
-	committed uint64 // last durable group commit
+	committed uint64    // last durable group commit
+	key       *blockKey // nil: the store has no block key yet (only version 1 blocks)
 	log       *slog.Logger
 	buf       []byte // scratch for block bodies
 	dc        *damageCounters
@@ -167,7 +168,7 @@ func recoverShard(w *well, f *os.File, p string, start int64, env *loadEnv, writ
 		}
 	}
 	ld := loader{sh: sh, env: env, fsize: fsize, write: write}
-	idx, covered, idxErr := readIdx(p+idxSuffix, fsize, env.committed)
+	idx, covered, idxErr := readIdx(p+idxSuffix, fsize, env.committed, env.key)
 	switch {
 	case idxErr == nil:
 		for _, b := range idx {
@@ -217,10 +218,12 @@ func (ld *loader) blockAt(off int64) (blockHeader, bool, string, error) {
 	if _, err := sh.f.ReadAt(ld.hdr[:], off); err != nil {
 		return blockHeader{}, false, "", errors.New("store: cannot read shard " + sh.path + ": " + err.Error())
 	}
-	h, err := parseHeader(ld.hdr[:])
+	h, err := parseHeader(ld.hdr[:], ld.env.key)
 	switch {
 	case err != nil:
 		return h, false, err.Error(), nil
+	case h.v1 && ld.env.key != nil && h.seq >= ld.env.key.since:
+		return h, false, "unkeyed (version 1) block header from a commit after the store had a block key", nil
 	case h.minTS < sh.start || h.maxTS-sh.start >= sh.w.dur:
 		return h, false, "block outside the shard's time window", nil
 	case h.seq > ld.env.committed:
@@ -363,8 +366,19 @@ func (ld *loader) resync(from int64) (int64, bool, error) {
 	return 0, false, nil
 }
 
-// indexMagic returns the index of the first block magic in b, or -1.
-func indexMagic(b []byte) int { return bytes.Index(b, blockMagic[:]) }
+// indexMagic returns the index of the first block magic (either version) in b, or -1.
+func indexMagic(b []byte) int {
+	for off := 0; ; {
+		j := bytes.Index(b[off:], blockMagic[:3])
+		if j < 0 || off+j+3 >= len(b) {
+			return -1
+		}
+		if v := b[off+j+3]; v == blockMagic[3] || v == blockMagicV1[3] {
+			return off + j
+		}
+		off += j + 1
+	}
+}
 
 // quarantine records a damaged range left in place: in the shard, the sidecar (when
 // writing), the log and the counters. A range already in the sidecar is not recorded twice.
@@ -492,7 +506,7 @@ func (ld *loader) checkIndexed() error {
 		if _, err := sh.f.ReadAt(ld.hdr[:], b.off); err != nil {
 			return errors.New("store: cannot read shard " + sh.path + ": " + err.Error())
 		}
-		want = b.appendHeader(want[:0])
+		want = b.appendHeader(want[:0], ld.env.key)
 		if bytes.Equal(want, ld.hdr[:]) {
 			continue
 		}
@@ -532,14 +546,14 @@ var (
 )
 
 // appendIdx encodes the shard's index.
-func (sh *shard) appendIdx(dst []byte) []byte {
+func (sh *shard) appendIdx(dst []byte, key *blockKey) []byte {
 	start := len(dst)
 	dst = append(dst, idxMagic...)
 	dst = binary.LittleEndian.AppendUint64(dst, uint64(sh.size))
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(sh.blocks)))
 	for i := range sh.blocks {
 		dst = binary.LittleEndian.AppendUint64(dst, uint64(sh.blocks[i].off))
-		dst = sh.blocks[i].appendHeader(dst)
+		dst = sh.blocks[i].appendHeader(dst, key)
 	}
 	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], crcTable))
 }
@@ -550,7 +564,7 @@ var errIdxMissing = fmt.Errorf("no index file: %w", os.ErrNotExist)
 // readIdx loads an index file. It fails when the file is missing (an error wrapping
 // os.ErrNotExist), corrupt, covers more than the shard file holds or names an uncommitted
 // block; the caller then validates the whole file.
-func readIdx(p string, fsize int64, committed uint64) ([]blockMeta, int64, error) {
+func readIdx(p string, fsize int64, committed uint64, key *blockKey) ([]blockMeta, int64, error) {
 	b, err := os.ReadFile(p)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, 0, errIdxMissing
@@ -558,12 +572,12 @@ func readIdx(p string, fsize int64, committed uint64) ([]blockMeta, int64, error
 	if err != nil {
 		return nil, 0, errors.New("cannot read index file: " + err.Error())
 	}
-	return parseIdx(b, fsize, committed)
+	return parseIdx(b, fsize, committed, key)
 }
 
 // parseIdx decodes an index file's contents (see readIdx): the blocks and the file size they
 // cover.
-func parseIdx(b []byte, fsize int64, committed uint64) (blocks []blockMeta, size int64, err error) {
+func parseIdx(b []byte, fsize int64, committed uint64, key *blockKey) (blocks []blockMeta, size int64, err error) {
 	if len(b) < len(idxMagic)+12+4 {
 		return nil, 0, errors.New("index file too short")
 	}
@@ -598,7 +612,7 @@ func parseIdx(b []byte, fsize int64, committed uint64) (blocks []blockMeta, size
 			off = int64(binary.LittleEndian.Uint64(rec))
 			rec = rec[8:]
 		}
-		h, err := parseHeader(rec)
+		h, err := parseHeader(rec, key)
 		switch {
 		case err != nil:
 			return nil, 0, errors.New("index file block " + strconv.Itoa(i) + ": " + err.Error())

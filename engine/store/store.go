@@ -20,6 +20,8 @@ type Store struct {
 	uuid string
 	lock *os.File
 	tags *tagTable
+	// key checks block headers (nil only while Open upgrades a store that has none).
+	key *blockKey
 
 	// mu guards the wells' shard lists and every shard's published state.
 	mu    sync.RWMutex
@@ -93,7 +95,7 @@ func Open(cfg Config) (*Store, error) {
 			s.closeFiles()
 		}
 	}()
-	if s.uuid, err = loadUUID(filepath.Join(dir, "indexer.uuid")); err != nil {
+	if s.uuid, err = loadUUID(filepath.Join(dir, "indexer.uuid"), s.log, &s.damage); err != nil {
 		return nil, err
 	}
 	commit, commitOK, err := openCommitLog(filepath.Join(dir, "COMMIT"))
@@ -101,6 +103,9 @@ func Open(cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s.commit = commit
+	if s.key, err = loadBlockKey(dir, s.log, &s.damage); err != nil {
+		return nil, err
+	}
 	committed := commit.seq
 	if !commitOK {
 		s.log.Error("store: COMMIT file is corrupt; trusting every checksummed block", "file", commit.path)
@@ -124,9 +129,17 @@ func Open(cfg Config) (*Store, error) {
 	if c := s.damage.snapshot(); c != (DamageCounters{}) {
 		s.log.Warn("store: start-up check contained damage (see the lines above; sluiced verify reads every block)",
 			"quarantined_ranges", c.BlocksQuarantined, "quarantined_entries", c.EntriesQuarantined,
-			"tails_cut", c.TailsCut, "tail_bytes_cut", c.BytesCut, "index_files_rejected", c.IndexRejected)
+			"tails_cut", c.TailsCut, "tail_bytes_cut", c.BytesCut, "index_files_rejected", c.IndexRejected, "metadata_copies_repaired", c.CopiesRepaired)
 	}
 	s.nextSeq = commit.seq + 1
+	if s.key == nil {
+		// a store from before block keys (or a new one): its blocks are all version 1, with
+		// sequence numbers below nextSeq
+		if s.key, err = createBlockKey(dir, s.nextSeq); err != nil {
+			return nil, err
+		}
+		s.log.Info("store: block key created; new blocks carry keyed headers", "file", filepath.Join(dir, blockKeyName), "since_commit", s.nextSeq)
+	}
 	if s.tags, err = openTags(filepath.Join(dir, "tags.log"), committed, s.cfg.MaxTags, s.log, s.route); err != nil {
 		return nil, err
 	}
@@ -159,7 +172,7 @@ func (s *Store) openWells(committed uint64) error {
 		s.log.Info("store: well on disk is not configured; its data stays searchable", "well", e.Name())
 		cfgs = append(cfgs, WellConfig{Name: e.Name()})
 	}
-	env := &loadEnv{committed: committed, log: s.log, dc: &s.damage}
+	env := &loadEnv{committed: committed, log: s.log, dc: &s.damage, key: s.key}
 	for i, wc := range cfgs {
 		w, err := openWell(root, i, wc, s.cfg.ShardDuration, env)
 		if err != nil {
@@ -216,7 +229,7 @@ func (s *Store) Close() error {
 			if len(sh.blocks) == 0 || sh.idxSize == sh.size {
 				continue
 			}
-			if err := writeFile(sh.path+idxSuffix, sh.appendIdx(nil)); err != nil {
+			if err := writeFile(sh.path+idxSuffix, sh.appendIdx(nil, s.key)); err != nil {
 				s.log.Warn("store: could not write a shard index at close; nothing is lost, the next start validates the shard block by block",
 					"file", sh.path+idxSuffix, "err", err)
 				continue

@@ -121,6 +121,7 @@ func Verify(opt VerifyOptions) (*VerifyReport, error) {
 	v := &verifier{dir: dir, opt: opt, rep: &VerifyReport{}}
 	v.checkUUID()
 	committed := v.checkCommit()
+	v.key = v.checkBlockKey()
 	v.checkTags(committed)
 	if err := v.checkWells(committed); err != nil {
 		return nil, err
@@ -134,6 +135,7 @@ func Verify(opt VerifyOptions) (*VerifyReport, error) {
 }
 
 type verifier struct {
+	key *blockKey
 	dir string
 	opt VerifyOptions
 	rep *VerifyReport
@@ -148,15 +150,71 @@ func (v *verifier) fileFault(p, kind, detail, action string) {
 
 func (v *verifier) checkUUID() {
 	p := filepath.Join(v.dir, "indexer.uuid")
-	b, err := os.ReadFile(p)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		v.add(Finding{File: p, Offset: -1, Bytes: -1, Entries: -1, Kind: "missing indexer UUID", Action: "Open creates a new one"})
-	case err != nil:
-		v.fileFault(p, "unreadable indexer UUID", err.Error(), "Open fails")
-	case !validUUID(strings.TrimSpace(string(b))):
-		v.fileFault(p, "damaged indexer UUID", "not a canonical UUID", "Open fails; restore the file or remove it for a new UUID")
+	body := v.checkGuardedFile(p, legacyUUID, "indexer UUID", "Open creates a new one")
+	if body != nil && !validUUID(strings.TrimSpace(string(body))) {
+		v.fileFault(p, "damaged indexer UUID", "not a canonical UUID", "Open fails; restore the file from a backup")
 	}
+}
+
+// checkGuardedFile checks both copies of a guarded file (see loadGuarded) and, with Repair,
+// rewrites a faulty copy from the good one. It returns the content to trust, nil when there is
+// none (both copies damaged, or the file is absent: absentAction says what Open does then).
+func (v *verifier) checkGuardedFile(p string, legacy func([]byte) bool, what, absentAction string) []byte {
+	g := checkGuarded(p, legacy)
+	if g.absent() {
+		v.add(Finding{File: p, Offset: -1, Bytes: -1, Entries: -1, Kind: "missing " + what, Action: absentAction})
+		return nil
+	}
+	if g.body == nil {
+		v.fileFault(p, "damaged "+what, "both copies ("+filepath.Base(p)+" and "+filepath.Base(p)+copySuffix+") are damaged",
+			"Open fails; restore one from a backup")
+		return nil
+	}
+	action := "Open rewrites it from the good copy"
+	if (g.fixMain || g.fixCopy) && v.opt.Repair {
+		if err := g.repair(); err != nil {
+			action = "could not rewrite it: " + err.Error()
+		} else {
+			action = "rewritten from the good copy"
+		}
+	}
+	for _, pr := range g.problems() {
+		kind := "damaged " + what + " copy"
+		if !pr.damage {
+			kind = "missing " + what + " copy"
+		}
+		v.add(Finding{File: pr.path, Offset: -1, Bytes: -1, Entries: -1, Kind: kind, Damage: pr.damage, Detail: pr.what, Action: action})
+	}
+	if g.main.state == guardLegacy {
+		a := "Open adds a checksum and a second copy"
+		if v.opt.Repair && !strings.HasPrefix(action, "could not") {
+			a = "checksum and second copy added"
+		}
+		v.add(Finding{File: p, Offset: -1, Bytes: -1, Entries: -1, Kind: "unguarded " + what, Detail: "written by an older version: no checksum, no copy", Action: a})
+	}
+	return g.body
+}
+
+// checkBlockKey checks both copies of block.key and returns the key (nil when there is none
+// to trust).
+func (v *verifier) checkBlockKey() *blockKey {
+	p := filepath.Join(v.dir, blockKeyName)
+	body := v.checkGuardedFile(p, nil, "block key", "Open creates one")
+	if body == nil {
+		if g := checkGuarded(p, nil); g.absent() {
+			if sh := findKeyedShard(filepath.Join(v.dir, "wells")); sh != "" {
+				v.fileFault(p, "missing block key", sh+" holds keyed blocks, which cannot be checked without it",
+					"Open fails; restore "+blockKeyName+" from a backup")
+			}
+		}
+		return nil
+	}
+	k, ok := parseBlockKey(body)
+	if !ok {
+		v.fileFault(p, "damaged block key", "its content is not a block key", "Open fails; restore it from a backup")
+		return nil
+	}
+	return k
 }
 
 // checkCommit reads COMMIT without changing it and returns the last durable commit.
@@ -221,21 +279,19 @@ func (v *verifier) checkWells(committed uint64) error {
 	if err != nil {
 		return errors.New("store: verify: cannot list wells: " + err.Error())
 	}
-	env := &loadEnv{committed: committed, log: v.opt.Logger, dc: &v.dc, findings: &v.rep.Findings}
+	env := &loadEnv{committed: committed, log: v.opt.Logger, dc: &v.dc, findings: &v.rep.Findings, key: v.key}
 	for _, e := range ents {
 		if !e.IsDir() {
 			continue
 		}
 		wdir := filepath.Join(root, e.Name())
 		v.rep.Wells++
-		b, err := os.ReadFile(filepath.Join(wdir, wellMetaName))
+		b := v.checkGuardedFile(filepath.Join(wdir, wellMetaName), legacyWellMeta, "well file", "Open creates it with the configured shard duration")
 		dur, ok := parseWellMeta(b)
-		if err != nil || !ok {
-			detail := "bad shard-duration line"
-			if err != nil {
-				detail = err.Error()
+		if !ok {
+			if b != nil {
+				v.fileFault(filepath.Join(wdir, wellMetaName), "damaged well file", "bad shard-duration line", "Open fails for this well; its shards are not checked")
 			}
-			v.fileFault(filepath.Join(wdir, wellMetaName), "damaged well file", detail, "Open fails for this well; its shards are not checked")
 			continue
 		}
 		w := &well{name: e.Name(), dir: wdir, dur: dur}
@@ -263,7 +319,7 @@ func (v *verifier) checkWells(committed uint64) error {
 				}
 				continue
 			}
-			if name != wellMetaName {
+			if name != wellMetaName && name != wellMetaName+copySuffix {
 				v.add(Finding{File: p, Offset: -1, Bytes: -1, Entries: -1, Kind: "unrecognised file", Action: "none"})
 			}
 		}

@@ -27,8 +27,20 @@ type well struct {
 	shards []*shard
 }
 
-// wellMetaName is the file that fixes a well's shard duration.
+// wellMetaName is the file that fixes a well's shard duration: a guarded file (two
+// checksummed copies, see loadGuarded) holding one line "shard-duration <ns>".
 const wellMetaName = "WELL"
+
+// wellMetaBody is the content of a well's WELL file.
+func wellMetaBody(dur int64) []byte {
+	return []byte("shard-duration " + strconv.FormatInt(dur, 10) + "\n")
+}
+
+// legacyWellMeta accepts a WELL file written before it had a checksum and a copy.
+func legacyWellMeta(b []byte) bool {
+	_, ok := parseWellMeta(b)
+	return ok
+}
 
 // openWell opens or creates the well directory and loads its shards.
 func openWell(root string, idx int, wc WellConfig, dur time.Duration, env *loadEnv) (*well, error) {
@@ -39,12 +51,12 @@ func openWell(root string, idx int, wc WellConfig, dur time.Duration, env *loadE
 		return nil, err
 	}
 	meta := filepath.Join(dir, wellMetaName)
-	b, err := os.ReadFile(meta)
+	b, err := loadGuarded(meta, legacyWellMeta, log, env.dc)
 	switch {
 	case err == nil:
 		v, ok := parseWellMeta(b)
 		if !ok {
-			return nil, errors.New("store: well " + strconv.Quote(wc.Name) + ": bad " + meta)
+			return nil, errors.New("store: well " + strconv.Quote(wc.Name) + ": " + meta + " holds no valid shard duration")
 		}
 		w.dur = v
 		if v != int64(dur) {
@@ -59,7 +71,7 @@ func openWell(root string, idx int, wc WellConfig, dur time.Duration, env *loadE
 			return nil, err
 		}
 		w.dur = int64(dur)
-		if err := writeFileAtomic(meta, []byte("shard-duration "+strconv.FormatInt(w.dur, 10)+"\n")); err != nil {
+		if err := writeGuarded(meta, wellMetaBody(w.dur)); err != nil {
 			return nil, err
 		}
 	default:
