@@ -75,3 +75,21 @@ func BenchmarkAppendExploreJSON(b *testing.B) {
 		b.Fatal("invalid output")
 	}
 }
+
+var benchKVFirewall = []byte(`date=2024-05-01 time=09:41:07 devname=fw01 type=traffic srcip=10.2.113.77 srcport=41234 dstip=10.9.0.1 dstport=443 proto=6 action=accept sentbyte=523412 rcvdbyte=81234 user="alice"`)
+
+// BenchmarkKVFind measures one Find of four keys in a firewall line (the kv module's work per
+// entry before typing the values).
+func BenchmarkKVFind(b *testing.B) {
+	cfg := KV{Quoted: true}
+	cfg.Compile()
+	ks := cfg.Keys("srcip", "dstport", "action", "sentbyte")
+	vals, found := make([][]byte, 4), make([]bool, 4)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchKVFirewall)))
+	for b.Loop() {
+		if cfg.Find(benchKVFirewall, ks, vals, found) != 4 {
+			b.Fatal("find failed")
+		}
+	}
+}

@@ -164,6 +164,21 @@ func FuzzKV(f *testing.F) {
 			}
 			i = next
 		}
+		// Find agrees with pair-by-pair lookup for keys that occur, parts of them and others
+		keys := []string{"x", "y", "a", "d"}
+		for i := 0; len(keys) < 12; {
+			k, v, next, ok := cfg.Next(data, i)
+			if !ok {
+				break
+			}
+			keys = append(keys, string(k))
+			if len(v) > 0 {
+				keys = append(keys, string(v[:len(v)/2+1]))
+			}
+			i = next
+		}
+		checkFind(t, &cfg, data, keys[:min(len(keys), kvFindSearchMax)])
+		checkFind(t, &cfg, data, keys)
 		for i := 0; ; {
 			_, next, more := NextField(data, i, sep, quoted)
 			if !more {

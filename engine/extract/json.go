@@ -1,7 +1,9 @@
 package extract
 
 import (
+	"encoding/binary"
 	"errors"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -410,9 +412,21 @@ func skipWS(data []byte, i int) int {
 
 // scanString returns the index after the closing quote of the string starting at data[i]
 // (which must be '"') and whether the string holds escapes.
+//
+// NOTE: it looks at eight bytes at a time for the bytes that end or interrupt a string (quote,
+// backslash, control characters); the byte-at-a-time switch it replaces was a fifth of json
+// extraction's time, most of it inside long values such as user agents.
 func scanString(data []byte, i int) (end int, esc bool, ok bool) {
 	i++
 	for i < len(data) {
+		if i+8 <= len(data) {
+			if m := stringStops(binary.LittleEndian.Uint64(data[i:])); m == 0 {
+				i += 8
+				continue
+			} else {
+				i += bits.TrailingZeros64(m) / 8
+			}
+		}
 		switch c := data[i]; {
 		case c == '"':
 			return i + 1, esc, true
@@ -426,6 +440,23 @@ func scanString(data []byte, i int) (end int, esc bool, ok bool) {
 		}
 	}
 	return 0, false, false
+}
+
+// Byte-parallel masks over a little-endian word of eight bytes: the high bit of each byte of
+// the result is set exactly where the byte qualifies (no carries between bytes).
+const (
+	lo7 = 0x7f7f7f7f7f7f7f7f
+	hi1 = 0x8080808080808080
+)
+
+// zeroBytes marks the zero bytes of x.
+func zeroBytes(x uint64) uint64 { return ^((x&lo7 + lo7) | x) & hi1 }
+
+// stringStops marks the quotes, backslashes and control characters (< 0x20) of x.
+func stringStops(x uint64) uint64 {
+	const quotes, backslashes = 0x2222222222222222, 0x5c5c5c5c5c5c5c5c
+	ctl := ^((x&lo7 + 0x6060606060606060) | x) & hi1
+	return zeroBytes(x^quotes) | zeroBytes(x^backslashes) | ctl
 }
 
 // skipValue returns the index just after the JSON value starting at data[i]. It checks

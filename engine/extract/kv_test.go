@@ -128,3 +128,75 @@ func TestKVCompileSame(t *testing.T) {
 		}
 	}
 }
+
+// findByPairs is the reference for KV.Find: every pair in order, the first of a key wins.
+func findByPairs(cfg *KV, data []byte, keys []string) (vals []string, found []bool) {
+	vals, found = make([]string, len(keys)), make([]bool, len(keys))
+	for i := 0; ; {
+		k, v, next, ok := cfg.Next(data, i)
+		if !ok {
+			return vals, found
+		}
+		for j, key := range keys {
+			if !found[j] && string(k) == key {
+				vals[j], found[j] = string(v), true
+			}
+		}
+		i = next
+	}
+}
+
+// checkFind compares KV.Find with findByPairs.
+func checkFind(t *testing.T, cfg *KV, data []byte, keys []string) {
+	t.Helper()
+	ks := cfg.Keys(keys...)
+	vals, found := make([][]byte, len(keys)), make([]bool, len(keys))
+	n := cfg.Find(data, ks, vals, found)
+	wantVals, wantFound := findByPairs(cfg, data, keys)
+	count := 0
+	for k := range keys {
+		if found[k] != wantFound[k] || string(vals[k]) != wantVals[k] {
+			t.Fatalf("KV%+v.Find(%q, %q): key %q = %q %v, want %q %v", *cfg, data, keys, keys[k], vals[k], found[k], wantVals[k], wantFound[k])
+		}
+		if found[k] {
+			count++
+		}
+	}
+	if n != count {
+		t.Fatalf("KV%+v.Find(%q, %q) = %d, found %d", *cfg, data, keys, n, count)
+	}
+}
+
+func TestKVFind(t *testing.T) {
+	q := KV{Quoted: true}
+	plain := KV{}
+	line := `date=2024-05-01 devname=fw01 srcip=10.0.0.5 xsrcip=1 action=deny user="a srcip=9 b" tail=z`
+	for _, keys := range [][]string{
+		{"srcip", "action", "user", "tail"},
+		{"date"},
+		{"missing", "srcip"},
+		{"ip"},         // occurs only inside other keys
+		{"b", "9 b\""}, // inside the quoted value only
+		{"srcip", "srcip"},
+		{""},
+		{"a", "b", "c", "d", "e", "f", "g", "h", "srcip", "tail"}, // more than kvFindSearchMax
+	} {
+		checkFind(t, &q, []byte(line), keys)
+		checkFind(t, &plain, []byte(line), keys)
+	}
+	// a value holding "key=", empty keys, repeated keys, leading delimiters
+	for _, in := range []string{
+		"a=b=c b=1", "  =x b=2 b=3", "b=", "=b=1", "xb=1 b=2", "b=\"1 2\" b=3",
+		`k="unterminated b=1`, `k="x\" b=1" b=2`, `"b=1" b=2`, "b=1\tc=2", "c=\"\" b=\"\"",
+	} {
+		checkFind(t, &q, []byte(in), []string{"b", "c", "k"})
+		checkFind(t, &plain, []byte(in), []string{"b", "c", "k"})
+	}
+	// multi-byte and overlapping separators, custom delimiters (compiled or not)
+	checkFind(t, &KV{Sep: "=="}, []byte("a===1 a==2"), []string{"a", "a="})
+	checkFind(t, &KV{Sep: " EQUALS ", Delims: ","}, []byte("x EQUALS 1,y EQUALS 2,x EQUALS 3"), []string{"x", "y"})
+	c := KV{Sep: ":", Delims: "|;", Quoted: true}
+	checkFind(t, &c, []byte(`a:1|b:"x|c:2"|c:3;d:4`), []string{"c", "d", "a"})
+	c.Compile()
+	checkFind(t, &c, []byte(`a:1|b:"x|c:2"|c:3;d:4`), []string{"c", "d", "a"})
+}

@@ -99,3 +99,45 @@ func (a *arena) setEV(e *wire.Entry, name string, v wire.Value) {
 	l := len(a.evs)
 	e.EVs = a.evs[start:l:l]
 }
+
+// evBuild attaches the enumerated values one stage extracts from one entry. When the entry has
+// none yet (the first extraction module of a query) and the stage's names are distinct, the
+// values are appended in place at the end of the arena's evs and the entry's EVs set once at
+// the end; otherwise every value goes through setEV.
+//
+// NOTE: setEV's search for a value of the same name and its copy of the entry's values was a
+// fifth of syslog extraction's time; most entries reach the first extraction stage with none.
+type evBuild struct {
+	e      *wire.Entry
+	start  int // first of the entry's values in the arena's evs, when direct
+	direct bool
+}
+
+// beginEVs starts attaching values to e; distinct says the names the caller sets are distinct.
+func (a *arena) beginEVs(e *wire.Entry, distinct bool) evBuild {
+	return evBuild{e: e, start: len(a.evs), direct: distinct && len(e.EVs) == 0}
+}
+
+// addEV attaches the value name of the entry b was begun for.
+func (a *arena) addEV(b *evBuild, name string, v wire.Value) {
+	if !b.direct {
+		a.setEV(b.e, name, v)
+		return
+	}
+	a.evs = append(a.evs, wire.EV{Name: name, Value: v})
+}
+
+// endEVs sets the entry's EVs to the values added directly; keep false drops them (the entry
+// is dropped, so values set through setEV do not matter).
+func (a *arena) endEVs(b *evBuild, keep bool) {
+	if !b.direct {
+		return
+	}
+	if !keep {
+		a.evs = a.evs[:b.start]
+		return
+	}
+	if l := len(a.evs); l > b.start {
+		b.e.EVs = a.evs[b.start:l:l]
+	}
+}

@@ -11,9 +11,10 @@ import (
 // instead of the data) and -s (strict: drop an entry unless every extraction succeeds). An entry
 // without FIELD is dropped.
 type extractCommon struct {
-	field  string
-	strict bool
-	specs  []fieldSpec
+	field    string
+	strict   bool
+	specs    []fieldSpec
+	distinct bool // no two specs have the same output name (see evBuild)
 }
 
 func (p *modParser) extractCommon(defName func(string) string) (extractCommon, *ParseError) {
@@ -29,13 +30,21 @@ func (p *modParser) extractCommon(defName func(string) string) (extractCommon, *
 		return c, perr
 	}
 	c.specs = specs
+	c.distinct = true
+	for i := range specs {
+		for j := range i {
+			if specs[j].name == specs[i].name {
+				c.distinct = false
+			}
+		}
+	}
 	p.produces(specs)
 	return c, nil
 }
 
 // apply handles one extracted (or missing) value: it checks the spec's filter and the strict
-// flag, and attaches the value. It reports whether the entry survives.
-func (c *extractCommon) apply(e *wire.Entry, k int, v wire.Value, found bool, ar *arena) bool {
+// flag, and attaches the value through b. It reports whether the entry survives.
+func (c *extractCommon) apply(b *evBuild, k int, v wire.Value, found bool, ar *arena) bool {
 	fs := &c.specs[k]
 	if !found {
 		if c.strict {
@@ -46,23 +55,27 @@ func (c *extractCommon) apply(e *wire.Entry, k int, v wire.Value, found bool, ar
 	if fs.filter != nil && !fs.filter.match(v, true) {
 		return false
 	}
-	ar.setEV(e, fs.name, v)
+	ar.addEV(b, fs.name, v)
 	return true
 }
 
 // applyText applies every spec to e with the text values an extractor found (found[k] and
 // vals[k] per spec, typed by textValue). It reports whether the entry survives.
 func (c *extractCommon) applyText(e *wire.Entry, found []bool, vals [][]byte, ar *arena) bool {
+	b := ar.beginEVs(e, c.distinct)
+	keep := true
 	for k := range c.specs {
 		var v wire.Value
 		if found[k] {
 			v = textValue(vals[k], ar)
 		}
-		if !c.apply(e, k, v, found[k], ar) {
-			return false
+		if !c.apply(&b, k, v, found[k], ar) {
+			keep = false
+			break
 		}
 	}
-	return true
+	ar.endEVs(&b, keep)
+	return keep
 }
 
 // json [-e FIELD] [-s] PATH [OP VALUE] [as NAME] ...
@@ -120,6 +133,7 @@ func (g *jsonStage) process(ents []wire.Entry) (int, error) {
 			continue
 		}
 		keep := true
+		b := ar.beginEVs(e, s.distinct)
 		// NOTE: one pass over the object finds every path's member; a LookupJSON per path
 		// walked the object once per field.
 		extract.FindJSONMembers(data, s.paths, g.at)
@@ -153,11 +167,12 @@ func (g *jsonStage) process(ents []wire.Entry) (int, error) {
 					found = false
 				}
 			}
-			if !s.apply(e, k, v, found, ar) {
+			if !s.apply(&b, k, v, found, ar) {
 				keep = false
 				break
 			}
 		}
+		ar.endEVs(&b, keep)
 		if keep {
 			if n != i {
 				ents[n] = ents[i]
@@ -177,7 +192,8 @@ func (g *jsonStage) flush() ([]wire.Entry, error) { return nil, nil }
 // The first pair of a key wins. Values are typed like all extracted text.
 type kvSpec struct {
 	extractCommon
-	cfg extract.KV
+	cfg  extract.KV
+	keys *extract.KVKeys // the specs' keys, for cfg.Find
 }
 
 func parseKV(p *modParser) (moduleImpl, *ParseError) {
@@ -201,6 +217,11 @@ func parseKV(p *modParser) (moduleImpl, *ParseError) {
 	if perr != nil {
 		return nil, perr
 	}
+	keys := make([]string, len(s.specs))
+	for k := range s.specs {
+		keys[k] = s.specs[k].path
+	}
+	s.keys = s.cfg.Keys(keys...)
 	return s, nil
 }
 
@@ -224,21 +245,7 @@ func (g *kvStage) process(ents []wire.Entry) (int, error) {
 		if !ok {
 			continue
 		}
-		clear(g.found)
-		left := len(s.specs)
-		for pos := 0; left > 0; {
-			key, val, next, more := s.cfg.Next(data, pos)
-			if !more {
-				break
-			}
-			pos = next
-			for k := range s.specs {
-				if !g.found[k] && string(key) == s.specs[k].path {
-					g.found[k], g.vals[k] = true, val
-					left--
-				}
-			}
-		}
+		s.cfg.Find(data, s.keys, g.vals, g.found)
 		if s.applyText(e, g.found, g.vals, ar) {
 			if n != i {
 				ents[n] = ents[i]

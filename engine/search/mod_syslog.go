@@ -117,17 +117,19 @@ func (g *syslogStage) process(ents []wire.Entry) (int, error) {
 		}
 		parsed := extract.ParseSyslog(data, e.TS, &g.msg)
 		keep := true
+		b := ar.beginEVs(e, s.distinct)
 		for k := range s.fields {
 			var v wire.Value
 			found := false
 			if parsed {
 				v, found = g.value(&s.fields[k])
 			}
-			if !s.apply(e, k, v, found, ar) {
+			if !s.apply(&b, k, v, found, ar) {
 				keep = false
 				break
 			}
 		}
+		ar.endEVs(&b, keep)
 		if keep {
 			if n != i {
 				ents[n] = ents[i]

@@ -586,3 +586,39 @@ func TestRunChartWindow(t *testing.T) {
 		t.Fatalf("chart total %d, want %d", total, len(inRange(ents)))
 	}
 }
+
+// TestExtractEVs checks how extraction modules attach values: in place when the entry has none
+// and the names are distinct, through setEV otherwise (a repeated name keeps the last value,
+// a second module overwrites the first's), and nothing left behind by a dropped entry.
+func TestExtractEVs(t *testing.T) {
+	mk := func(lines ...string) []wire.Entry {
+		ents := make([]wire.Entry, len(lines))
+		for i, l := range lines {
+			ents[i] = wire.Entry{TS: tEnd - 1 - int64(i), Tag: 1, Data: []byte(l)}
+		}
+		return ents
+	}
+	ents := mk(`a=1 b=x c=10.0.0.1`, `a=2 b=y`, `a=3 b=z c=7`, `b=w`)
+	for _, c := range []struct{ query, want string }{
+		{`tag=x kv a b c`, `a=1 b=x c=10.0.0.1|a=2 b=y|a=3 b=z c=7|b=w`},
+		{`tag=x kv a as v b as v`, `v=x|v=y|v=z|v=w`},
+		{`tag=x kv a b as a`, `a=x|a=y|a=z|a=w`},
+		{`tag=x kv a b==y c`, `a=2 b=y`},
+		{`tag=x kv -s a c`, `a=1 c=10.0.0.1|a=3 c=7`},
+		{`tag=x kv a>1 b | kv b as a c`, `a=y b=y|a=z b=z c=7`},
+		{`tag=x kv b c | kv a c==7`, `b=z c=7 a=3`},
+	} {
+		out, _, _ := run(t, c.query, ents, 1)
+		var got []string
+		for _, o := range out {
+			var kv []string
+			for _, k := range o.Keys {
+				kv = append(kv, k+"="+string(appendValueText(nil, o.EVs[k])))
+			}
+			got = append(got, strings.Join(kv, " "))
+		}
+		if s := strings.Join(got, "|"); s != c.want {
+			t.Errorf("%s: got %q, want %q", c.query, s, c.want)
+		}
+	}
+}
