@@ -93,8 +93,11 @@ type wellSettings struct {
 	Tags     []string `json:"tags"`
 	MaxAge   duration `json:"max_age"`
 	MaxBytes int64    `json:"max_bytes"`
-	// Accelerator: {"extractor": "fulltext"|"none", "engine": "bloom", "collision_rate": 0.01};
-	// omitted, a fulltext bloom filter at 1%.
+	// Accelerator: {"extractor": "fulltext"|"json"|"kv"|"syslog"|"csv"|"regex"|"none",
+	// "fields": [...], "engine": "bloom", "collision_rate": 0.01} plus the extractor's options
+	// (kv "delimiters", "separator", "quoted"; csv "header"; regex "pattern"), see
+	// store.AccelConfig and the README's accelerator section; omitted, a fulltext bloom filter
+	// at 1%. A bad accelerator is refused at start, naming the field (Wells[i].Accel.Fields[j]).
 	Accelerator store.AccelConfig `json:"accelerator"`
 }
 

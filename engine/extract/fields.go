@@ -1,5 +1,10 @@
 package extract
 
+import (
+	"strconv"
+	"strings"
+)
+
 // NextField returns the field at data[i:] up to the delimiter delim (any byte string; empty
 // means ","), and the index after the delimiter. When quoted is true, delimiters inside double
 // quotes do not split. more is false once the data is exhausted: a trailing delimiter yields one
@@ -97,4 +102,27 @@ func NextCSV(data []byte, i int, scratch []byte) (col []byte, next int, scratchO
 		next = len(data) + 1
 	}
 	return TrimSpace(data[i:j]), next, scratch, true
+}
+
+// ColumnIndex resolves a column of the fields and csv modules: "[N]" (decimal, 0x hex or 0
+// octal, at most 1<<20) or a name from header. name is the column's default name: the text
+// inside the brackets, or the header name.
+func ColumnIndex(col string, header []string) (int, string, bool) {
+	if inner, ok := strings.CutPrefix(col, "["); ok {
+		inner, ok = strings.CutSuffix(inner, "]")
+		if !ok {
+			return 0, "", false
+		}
+		n, err := strconv.ParseInt(inner, 0, 32)
+		if err != nil || n < 0 || n > 1<<20 {
+			return 0, "", false
+		}
+		return int(n), inner, true
+	}
+	for i, h := range header {
+		if h == col {
+			return i, col, true
+		}
+	}
+	return 0, "", false
 }

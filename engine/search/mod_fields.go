@@ -2,7 +2,6 @@ package search
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/sluicehq/sluice/engine/extract"
 	"github.com/sluicehq/sluice/wire"
@@ -62,7 +61,7 @@ func parseColumns(p *modParser, csv bool) (moduleImpl, *ParseError) {
 	bad := ""
 	var perr *ParseError
 	s.extractCommon, perr = p.extractCommon(func(col string) string {
-		idx, name, ok := columnIndex(col, header)
+		idx, name, ok := extract.ColumnIndex(col, header)
 		if !ok {
 			if bad == "" {
 				bad = col
@@ -91,27 +90,6 @@ func parseColumns(p *modParser, csv bool) (moduleImpl, *ParseError) {
 		s.maxCol = max(s.maxCol, ix)
 	}
 	return s, nil
-}
-
-// columnIndex resolves "[N]" (decimal, 0x hex or 0 octal) or a header name.
-func columnIndex(col string, header []string) (int, string, bool) {
-	if inner, ok := strings.CutPrefix(col, "["); ok {
-		inner, ok = strings.CutSuffix(inner, "]")
-		if !ok {
-			return 0, "", false
-		}
-		n, err := strconv.ParseInt(inner, 0, 32)
-		if err != nil || n < 0 || n > 1<<20 {
-			return 0, "", false
-		}
-		return int(n), inner, true
-	}
-	for i, h := range header {
-		if h == col {
-			return i, col, true
-		}
-	}
-	return 0, "", false
 }
 
 func (s *columnsSpec) newStage(rc *runCtx) stage {

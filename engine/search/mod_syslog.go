@@ -2,7 +2,6 @@ package search
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/sluicehq/sluice/engine/extract"
 	"github.com/sluicehq/sluice/wire"
@@ -20,65 +19,29 @@ type syslogSpec struct {
 	fields []syslogField
 }
 
-type syslogField struct {
-	kind  int
-	sdID  string
-	sdKey string
-}
+type syslogField = extract.SyslogField
 
 const (
-	sysFacility = iota
-	sysSeverity
-	sysPriority
-	sysVersion
-	sysTimestamp
-	sysHostname
-	sysAppname
-	sysProcID
-	sysMsgID
-	sysMessage
-	sysStructuredData
-	sysStructuredID
-	sysStructured
+	sysFacility       = extract.SyslogFacility
+	sysSeverity       = extract.SyslogSeverity
+	sysPriority       = extract.SyslogPriority
+	sysVersion        = extract.SyslogVersion
+	sysTimestamp      = extract.SyslogTimestamp
+	sysHostname       = extract.SyslogHostname
+	sysAppname        = extract.SyslogAppname
+	sysProcID         = extract.SyslogProcID
+	sysMsgID          = extract.SyslogMsgID
+	sysMessage        = extract.SyslogMessage
+	sysStructuredData = extract.SyslogStructuredData
+	sysStructuredID   = extract.SyslogStructuredID
 )
-
-var syslogFieldNames = map[string]int{
-	"Facility": sysFacility, "Severity": sysSeverity, "Priority": sysPriority, "Version": sysVersion,
-	"Timestamp": sysTimestamp, "Hostname": sysHostname, "Appname": sysAppname, "ProcID": sysProcID,
-	"MsgID": sysMsgID, "Message": sysMessage, "StructuredData": sysStructuredData, "StructuredID": sysStructuredID,
-}
-
-// parseSyslogField parses a field name; ok is false for an unknown one.
-func parseSyslogField(path string) (f syslogField, name string, ok bool) {
-	if k, ok := syslogFieldNames[path]; ok {
-		return syslogField{kind: k}, path, true
-	}
-	rest, ok := strings.CutPrefix(path, "Structured")
-	if !ok {
-		return f, "", false
-	}
-	if strings.HasPrefix(rest, "[") {
-		end := strings.IndexByte(rest, ']')
-		if end < 2 {
-			return f, "", false
-		}
-		f.sdID = rest[1:end]
-		rest = rest[end+1:]
-	}
-	key, ok := strings.CutPrefix(rest, ".")
-	if !ok || key == "" {
-		return f, "", false
-	}
-	f.kind, f.sdKey = sysStructured, key
-	return f, key, true
-}
 
 func parseSyslog(p *modParser) (moduleImpl, *ParseError) {
 	s := &syslogSpec{}
 	bad := ""
 	var perr *ParseError
 	s.extractCommon, perr = p.extractCommon(func(path string) string {
-		f, name, ok := parseSyslogField(path)
+		f, name, ok := extract.ParseSyslogField(path)
 		if !ok {
 			if bad == "" {
 				bad = path
@@ -154,7 +117,7 @@ func (g *syslogStage) value(f *syslogField) (wire.Value, bool) {
 		}
 		return wire.StringValue(b), true
 	}
-	switch f.kind {
+	switch f.Kind {
 	case sysFacility:
 		return num(m.Facility)
 	case sysSeverity:
@@ -190,7 +153,7 @@ func (g *syslogStage) value(f *syslogField) (wire.Value, bool) {
 		}
 		return wire.StringValue(e.ID), true
 	}
-	val, grown, ok := extract.LookupSD(m.StructuredData, f.sdID, f.sdKey, g.ar.scratch())
+	val, grown, ok := extract.LookupSD(m.StructuredData, f.SDID, f.SDKey, g.ar.scratch())
 	g.ar.commit(grown)
 	if !ok {
 		return wire.Value{}, false

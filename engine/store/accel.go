@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/cespare/xxhash/v2"
+
+	"github.com/sluicehq/sluice/wire"
 )
 
 // Accelerators (Gravwell's name) let a scan skip blocks that cannot hold an entry a query
@@ -22,11 +24,32 @@ import (
 
 // AccelConfig configures a well's accelerator. The zero value is a fulltext bloom filter with
 // a 1% collision rate.
+//
+// Every accelerator also indexes each entry's SRC, so `src ADDR` queries skip blocks too. A
+// named-field accelerator indexes, per block, the values its extractor finds for Fields, each
+// hashed together with the field (and the extractor's options), so only a query that extracts
+// the same field the same way uses it: `kv host==web1` on a well with
+// {"extractor": "kv", "fields": ["host"]}. Values are found by engine/extract, the code the
+// query modules run, so both agree on JSON escapes, kv quoting and CSV quoting.
 type AccelConfig struct {
 	// Extractor selects what is indexed: "fulltext" (the default) indexes every token of the
-	// entry data; "none" builds no accelerator for new blocks. (Named fields of json, kv,
-	// syslog, csv or regex extractions are not implemented.)
+	// entry data; "json", "kv", "syslog", "csv" and "regex" index the values of the named
+	// Fields; "none" builds no accelerator for new blocks.
 	Extractor string `json:"extractor"`
+	// Fields names what a named-field extractor indexes: JSON paths (json), keys (kv),
+	// syslog fields such as Hostname, Appname or Structured[ID].KEY (syslog), columns as
+	// [N] or a name from Header (csv), named groups of Pattern (regex; empty: all of them).
+	Fields []string `json:"fields,omitempty"`
+	// Header names csv columns ("ts,host,bytes"), so Fields may use the names.
+	Header string `json:"header,omitempty"`
+	// Pattern is the regex extractor's Go regular expression with named groups (?P<name>...).
+	Pattern string `json:"pattern,omitempty"`
+	// Delimiters, Separator and Quoted are the kv extractor's -d, -sep and -q options
+	// (defaults: space and tab, "=", unquoted); a query uses the accelerator only when its kv
+	// module has the same options.
+	Delimiters string `json:"delimiters,omitempty"`
+	Separator  string `json:"separator,omitempty"`
+	Quoted     bool   `json:"quoted,omitempty"`
 	// Engine is the index structure: "bloom" (the default and only engine), one bloom filter
 	// per block.
 	Engine string `json:"engine"`
@@ -34,19 +57,22 @@ type AccelConfig struct {
 	// of blocks without a token that still have to be read. Default 0.01; lower rates cost
 	// more disk and memory (about 1.44·log2(1/rate) bits per distinct token of a block).
 	CollisionRate float64 `json:"collision_rate"`
+
+	spec *accelSpec // compiled by check
 }
 
 // DefaultCollisionRate is AccelConfig.CollisionRate's default.
 const DefaultCollisionRate = 0.01
 
-// check validates c and applies defaults; field names the config path for errors.
+// check validates c, applies defaults and compiles its spec; field names the config path
+// for errors.
 func (c *AccelConfig) check(field string) error {
 	switch c.Extractor {
 	case "":
 		c.Extractor = "fulltext"
-	case "fulltext", "none":
+	case "fulltext", "none", "json", "kv", "syslog", "csv", "regex":
 	default:
-		return errors.New(field + ".Extractor: unsupported extractor " + strconv.Quote(c.Extractor) + " (fulltext or none)")
+		return errors.New(field + ".Extractor: unsupported extractor " + strconv.Quote(c.Extractor) + " (fulltext, json, kv, syslog, csv, regex or none)")
 	}
 	switch c.Engine {
 	case "":
@@ -61,6 +87,11 @@ func (c *AccelConfig) check(field string) error {
 	if !(c.CollisionRate > 0 && c.CollisionRate <= 0.5) {
 		return errors.New(field + ".CollisionRate: " + strconv.FormatFloat(c.CollisionRate, 'g', -1, 64) + " out of range (0, 0.5]")
 	}
+	spec, err := compileAccel(c, field)
+	if err != nil {
+		return err
+	}
+	c.spec = spec
 	return nil
 }
 
@@ -103,6 +134,9 @@ func tokenHash(tok []byte, scratch *[]byte) uint64 {
 type bloom struct {
 	k    uint8
 	bits []uint64
+	// spec is what the filter indexes (in memory only: a well's sidecars are rebuilt when
+	// its spec changes, see accelStale); nil reads as fulltext tokens only.
+	spec *accelSpec
 }
 
 // probes returns the first index and the step of h's probe sequence.
@@ -146,6 +180,7 @@ type accelBuilder struct {
 	set     []uint64 // open addressing by hash, 0 = empty
 	n       int
 	scratch []byte
+	fx      fieldScratch
 }
 
 func (ab *accelBuilder) reset() {
@@ -154,6 +189,23 @@ func (ab *accelBuilder) reset() {
 	}
 	clear(ab.set)
 	ab.n = 0
+}
+
+// addEntry adds what spec indexes of e: its SRC, and its data's fulltext tokens or its
+// named fields' values. A nil spec adds the fulltext tokens only.
+func (ab *accelBuilder) addEntry(spec *accelSpec, e *wire.Entry) {
+	if spec == nil {
+		ab.addData(e.Data)
+		return
+	}
+	if e.SRC.IsValid() {
+		ab.addHash(srcHash(e.SRC, &ab.scratch))
+	}
+	if spec.extractor == "fulltext" {
+		ab.addData(e.Data)
+		return
+	}
+	spec.addFields(ab, e)
 }
 
 // addData adds every token of data.
@@ -224,10 +276,34 @@ func (ab *accelBuilder) build(rate float64) *bloom {
 }
 
 // Filter is a block filter built from a query's literal constraints: a conjunction of clauses,
-// each a disjunction of alternatives, each a set of tokens that must all occur. A nil or empty
-// Filter accepts every block; so does every block without an accelerator.
+// each a disjunction of alternatives, each a set of Terms that must all occur. A nil or empty
+// Filter accepts every block; so does every block without an accelerator. A block's
+// accelerator answers only for the spaces its well indexes (fulltext tokens, SRC, named
+// fields): a term of another space counts as present, so a filter never skips a block of a
+// well that cannot tell.
 type Filter struct {
+	// clauses[i][j] is one alternative, flattened: space, hash, space, hash, ...
 	clauses [][][]uint64
+}
+
+// Term is one token a Filter can require: a hash in a space. Build terms with FulltextTerm,
+// SrcTerm and the Value and Number methods of a Space.
+type Term struct{ space, hash uint64 }
+
+// spaceFulltext is the space of fulltext tokens (tokenHash without a prefix).
+var spaceFulltext = xxhash.Sum64String("sluice-accel-space\x00fulltext")
+
+// FulltextTerm returns the term of fulltext token tok (case does not matter).
+func FulltextTerm(tok string) Term {
+	var scratch []byte
+	return Term{space: spaceFulltext, hash: nonZero(tokenHash([]byte(tok), &scratch))}
+}
+
+func nonZero(h uint64) uint64 {
+	if h == 0 {
+		return 1
+	}
+	return h
 }
 
 // Require adds a clause: an entry can be selected only if, for at least one of alternatives,
@@ -235,20 +311,29 @@ type Filter struct {
 // the alternative matches (see the package notes); case does not matter. An alternative
 // without tokens constrains nothing, so the clause is then dropped.
 func (f *Filter) Require(alternatives [][]string) {
-	var scratch []byte
+	alts := make([][]Term, len(alternatives))
+	for i, alt := range alternatives {
+		for _, tok := range alt {
+			alts[i] = append(alts[i], FulltextTerm(tok))
+		}
+	}
+	f.RequireTerms(alts)
+}
+
+// RequireTerms adds a clause: an entry can be selected only if, for at least one of
+// alternatives, every term of the alternative occurs in its block's accelerator. An
+// alternative without terms constrains nothing, so the clause is then dropped.
+func (f *Filter) RequireTerms(alternatives [][]Term) {
 	clause := make([][]uint64, 0, len(alternatives))
 	for _, alt := range alternatives {
 		if len(alt) == 0 {
 			return
 		}
-		hs := make([]uint64, len(alt))
-		for i, tok := range alt {
-			hs[i] = tokenHash([]byte(tok), &scratch)
-			if hs[i] == 0 {
-				hs[i] = 1
-			}
+		flat := make([]uint64, 0, 2*len(alt))
+		for _, t := range alt {
+			flat = append(flat, t.space, t.hash)
 		}
-		clause = append(clause, hs)
+		clause = append(clause, flat)
 	}
 	if len(clause) > 0 {
 		f.clauses = append(f.clauses, clause)
@@ -267,8 +352,8 @@ func (f *Filter) mayMatch(b *bloom) bool {
 		ok := false
 		for _, alt := range clause {
 			all := true
-			for _, h := range alt {
-				if !b.has(h) {
+			for i := 0; i+1 < len(alt); i += 2 {
+				if b.spec.indexes(alt[i]) && !b.has(alt[i+1]) {
 					all = false
 					break
 				}

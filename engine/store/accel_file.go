@@ -144,7 +144,11 @@ func appendAccFile(shardPath string, records []byte) error {
 // summaries always; a rebuilt block is read and decoded once), and rewrites the sidecar when
 // it did not match the blocks exactly. Failures are logged, never fatal: a block without an
 // accelerator is simply always read, one without a summary is decoded to be counted.
-func (sh *shard) loadAccel(cfg *AccelConfig, log *slog.Logger) {
+//
+// stale says the bloom filters were built for another spec than cfg's (accelStale): they
+// are then all rebuilt, or dropped when cfg builds none. It reports whether the sidecar now
+// matches cfg.
+func (sh *shard) loadAccel(cfg *AccelConfig, stale bool, log *slog.Logger) bool {
 	p := sh.path + accSuffix
 	data, err := os.ReadFile(p)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -155,8 +159,12 @@ func (sh *shard) loadAccel(cfg *AccelConfig, log *slog.Logger) {
 		intact = true
 	}
 	rebuilt, dropped := 0, 0
-	for _, r := range recs {
+	for off, r := range recs {
 		dropped += boolInt(r.bloom != nil) + boolInt(r.sum != nil)
+		if stale && r.bloom != nil {
+			r.bloom, intact = nil, false
+			recs[off] = r
+		}
 	}
 	var ab accelBuilder
 	var sb summaryBuilder
@@ -170,6 +178,7 @@ func (sh *shard) loadAccel(cfg *AccelConfig, log *slog.Logger) {
 		}
 		r := recs[b.off]
 		if r.bloom != nil {
+			r.bloom.spec = cfg.spec
 			b.acc = r.bloom
 			dropped--
 		}
@@ -193,9 +202,10 @@ func (sh *shard) loadAccel(cfg *AccelConfig, log *slog.Logger) {
 		if needBloom {
 			ab.reset()
 			for k := range ents {
-				ab.addData(ents[k].Data)
+				ab.addEntry(cfg.spec, &ents[k])
 			}
 			b.acc = ab.build(cfg.CollisionRate)
+			b.acc.spec = cfg.spec
 		}
 		if b.sum == nil {
 			b.sum = summaryOf(&sb, &b.blockHeader, ents)
@@ -203,7 +213,7 @@ func (sh *shard) loadAccel(cfg *AccelConfig, log *slog.Logger) {
 		rebuilt++
 	}
 	if intact && rebuilt == 0 && dropped == 0 {
-		return
+		return true
 	}
 	out := append([]byte(nil), accMagic...)
 	for i := range sh.blocks {
@@ -217,11 +227,12 @@ func (sh *shard) loadAccel(cfg *AccelConfig, log *slog.Logger) {
 	}
 	if err := writeIdxFile(p, out); err != nil {
 		log.Warn("store: cannot rewrite accelerator file", "file", p, "err", err)
-		return
+		return false
 	}
 	if rebuilt > 0 || !intact {
-		log.Info("store: rebuilt shard accelerators and summaries", "file", p, "rebuilt_blocks", rebuilt, "dropped_records", dropped, "damaged", !intact)
+		log.Info("store: rebuilt shard accelerators and summaries", "file", p, "rebuilt_blocks", rebuilt, "dropped_records", dropped, "damaged", !intact && !stale, "spec_changed", stale)
 	}
+	return true
 }
 
 func boolInt(b bool) int {
@@ -259,9 +270,11 @@ func (s *Store) buildAccel(st *ingestState, entries []wire.Entry, keys []ingestK
 	}
 	st.ab.reset()
 	for _, k := range keys {
-		st.ab.addData(entries[k.i].Data)
+		st.ab.addEntry(cfg.spec, &entries[k.i])
 	}
-	return st.ab.build(cfg.CollisionRate)
+	b := st.ab.build(cfg.CollisionRate)
+	b.spec = cfg.spec
+	return b
 }
 
 // accRecord is a published block's accelerator and summary waiting to be written to its

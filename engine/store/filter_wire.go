@@ -1,8 +1,9 @@
 package store
 
-// Clauses returns f's clauses as token hashes, for sending the filter to another process
-// (engine/cluster hands a query's filter to every indexer); FilterFromClauses rebuilds it.
-// The hashes are the accelerator's token hashes, the same in every process of one version.
+// Clauses returns f's clauses, for sending the filter to another process (engine/cluster
+// hands a query's filter to every indexer); FilterFromClauses rebuilds it. Each alternative
+// is its terms flattened as space id, hash, space id, hash, ...; ids and hashes are the same
+// in every process of one version.
 func (f *Filter) Clauses() [][][]uint64 {
 	if f == nil {
 		return nil

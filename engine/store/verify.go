@@ -319,7 +319,7 @@ func (v *verifier) checkWells(committed uint64) error {
 				}
 				continue
 			}
-			if name != wellMetaName && name != wellMetaName+copySuffix {
+			if name != wellMetaName && name != wellMetaName+copySuffix && name != accelSpecName {
 				v.add(Finding{File: p, Offset: -1, Bytes: -1, Entries: -1, Kind: "unrecognised file", Action: "none"})
 			}
 		}
@@ -427,6 +427,7 @@ type accCheck struct {
 	sumMismatch       int
 	ab                accelBuilder
 	sb                summaryBuilder
+	spec              *accelSpec // what the well's ACCEL file says the records index
 }
 
 func (v *verifier) openAcc(shardPath string) accCheck {
@@ -435,7 +436,7 @@ func (v *verifier) openAcc(shardPath string) accCheck {
 		return accCheck{}
 	}
 	recs, intact := parseAccFile(data)
-	return accCheck{present: true, intact: intact, recs: recs}
+	return accCheck{present: true, intact: intact, recs: recs, spec: readAccelSpec(filepath.Dir(shardPath))}
 }
 
 // check compares the records of block b with the block's entries: every token of every entry
@@ -459,7 +460,7 @@ func (a *accCheck) check(b *blockMeta, ents []wire.Entry) {
 	}
 	a.ab.reset()
 	for i := range ents {
-		a.ab.addData(ents[i].Data)
+		a.ab.addEntry(a.spec, &ents[i])
 	}
 	for _, h := range a.ab.set {
 		if h != 0 && !bl.has(h) {

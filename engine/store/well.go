@@ -81,6 +81,7 @@ func openWell(root string, idx int, wc WellConfig, dur time.Duration, env *loadE
 	if err != nil {
 		return nil, errors.New("store: cannot open well " + strconv.Quote(wc.Name) + ": " + err.Error())
 	}
+	accStale, accOK := w.accelStale(), true
 	for _, e := range ents {
 		name := e.Name()
 		p := filepath.Join(dir, name)
@@ -105,8 +106,13 @@ func openWell(root string, idx int, wc WellConfig, dur time.Duration, env *loadE
 			}
 			continue
 		}
-		sh.loadAccel(&w.accel, log)
+		accOK = sh.loadAccel(&w.accel, accStale, log) && accOK
 		w.shards = append(w.shards, sh)
+	}
+	if accStale && accOK {
+		if err := w.saveAccelSpec(); err != nil {
+			log.Warn("store: cannot record the well's accelerator spec; its accelerators are rebuilt at the next open", "well", wc.Name, "err", err)
+		}
 	}
 	slices.SortFunc(w.shards, func(a, b *shard) int { return cmp.Compare(a.start, b.start) })
 	return w, nil
