@@ -323,8 +323,10 @@ func (s *Store) commitGroup(group []*commitReq) {
 			// records past the log's committed size are ignored, and their sequence number
 			// never reaches COMMIT; cut them so the next group writes over them
 			s.tags.mu.RLock()
-			if terr := hk.truncate(s.tags.f, s.tags.size); terr != nil {
-				s.log.Warn("store: cannot cut the tag records of a failed group; they are overwritten by the next", "err", terr)
+			for _, f := range []*os.File{s.tags.f, s.tags.fc} {
+				if terr := hk.truncate(f, s.tags.size); terr != nil {
+					s.log.Warn("store: cannot cut the tag records of a failed group; they are overwritten by the next", "file", f.Name(), "err", terr)
+				}
 			}
 			s.tags.mu.RUnlock()
 		}
@@ -370,24 +372,28 @@ func (s *Store) commitGroup(group []*commitReq) {
 	}
 }
 
-// writeTags appends a group's tag records to the tag log at its committed size and fsyncs it.
+// writeTags appends a group's tag records to both copies of the tag log at its committed size
+// and fsyncs them.
 func (s *Store) writeTags(hk *fileHooks, recs []byte) error {
 	if len(recs) == 0 {
 		return nil
 	}
 	t := s.tags
 	t.mu.RLock()
-	f, off := t.f, t.size
+	files, off := [2]*os.File{t.f, t.fc}, t.size
 	t.mu.RUnlock()
-	n, err := hk.writeAt(f, recs, off)
-	if err == nil && n != len(recs) {
-		err = errors.New("short write")
-	}
-	if err == nil {
-		err = hk.sync(f)
-	}
-	if err != nil {
-		return fmt.Errorf("store: cannot write tag log: %w", err)
+	// both copies hold the same bytes at the same offsets (see tagcopy.go)
+	for _, f := range files {
+		n, err := hk.writeAt(f, recs, off)
+		if err == nil && n != len(recs) {
+			err = errors.New("short write")
+		}
+		if err == nil {
+			err = hk.sync(f)
+		}
+		if err != nil {
+			return fmt.Errorf("store: cannot write tag log: %w", err)
+		}
 	}
 	return nil
 }

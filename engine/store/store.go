@@ -140,7 +140,7 @@ func Open(cfg Config) (*Store, error) {
 		}
 		s.log.Info("store: block key created; new blocks carry keyed headers", "file", filepath.Join(dir, blockKeyName), "since_commit", s.nextSeq)
 	}
-	if s.tags, err = openTags(filepath.Join(dir, "tags.log"), committed, s.cfg.MaxTags, s.log, s.route); err != nil {
+	if s.tags, err = openTags(filepath.Join(dir, "tags.log"), committed, s.cfg.MaxTags, s.log, s.route, &s.damage); err != nil {
 		return nil, err
 	}
 	s.counters.init()
@@ -275,10 +275,7 @@ func (s *Store) closeFiles() error {
 	s.mu.Unlock()
 	if s.tags != nil {
 		s.tags.mu.Lock()
-		if s.tags.f != nil {
-			errs = append(errs, s.tags.f.Close())
-			s.tags.f = nil
-		}
+		errs = append(errs, s.tags.closeFiles())
 		s.tags.mu.Unlock()
 	}
 	if s.commit != nil {

@@ -1,12 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"log/slog"
 	"math"
 	"os"
@@ -43,7 +43,8 @@ var (
 // may keep slice headers taken under the read lock. A free ID has name "".
 type tagTable struct {
 	mu      sync.RWMutex
-	f       *os.File
+	f       *os.File // tags.log
+	fc      *os.File // tags.log.copy, written with the same bytes
 	size    int64    // committed length of the tag log
 	names   []string // tag ID → name; "" for a free ID
 	wellOf  []uint16 // tag ID → index into Store.wells
@@ -59,83 +60,106 @@ type tagTable struct {
 	route   func(name string) uint16
 }
 
-// openTags loads (or creates) the tag log at p, cutting a torn or uncommitted tail.
-func openTags(p string, committed uint64, max int, log *slog.Logger, route func(string) uint16) (*tagTable, error) {
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, errors.New("store: cannot open tag log: " + err.Error())
-	}
-	t := &tagTable{f: f, byName: make(map[string]uint16), route: route, max: max, mayFree: true}
-	if err := t.load(p, committed, log); err != nil {
-		t.f.Close()
+// openTags loads (or creates) the tag log at p and its copy (see tagcopy.go): a record
+// damaged in one copy is read from the other and the copy rewritten, a torn or uncommitted
+// tail is cut from both. Each decision is logged and counted in dc.
+func openTags(p string, committed uint64, max int, log *slog.Logger, route func(string) uint16, dc *damageCounters) (*tagTable, error) {
+	t := &tagTable{byName: make(map[string]uint16), route: route, max: max, mayFree: true}
+	if err := t.load(p, committed, log, dc); err != nil {
+		t.closeFiles()
 		return nil, err
 	}
 	return t, nil
 }
 
-func (t *tagTable) load(p string, committed uint64, log *slog.Logger) error {
-	b, err := io.ReadAll(t.f)
+// closeFiles closes both copies of the log. Caller holds mu or owns t.
+func (t *tagTable) closeFiles() error {
+	var errs []error
+	for _, f := range []*os.File{t.f, t.fc} {
+		if f != nil {
+			errs = append(errs, f.Close())
+		}
+	}
+	t.f, t.fc = nil, nil
+	return joinErrors(errs...)
+}
+
+func (t *tagTable) load(p string, committed uint64, log *slog.Logger, dc *damageCounters) error {
+	var copies [2][]byte
+	for i := range copies {
+		b, err := readOptional(tagCopyPath(p, i))
+		if err != nil {
+			return errors.New("store: cannot read tag log: " + err.Error())
+		}
+		copies[i] = b
+	}
+	m, err := mergeTagLogs(copies[0], copies[1], committed)
 	if err != nil {
-		return errors.New("store: cannot read tag log: " + err.Error())
+		return errors.New("store: tag log " + p + " and its copy: " + err.Error())
 	}
-	if len(b) == 0 {
-		if _, err := t.f.WriteAt(tagLogMagic, 0); err != nil {
-			return errors.New("store: cannot write tag log: " + err.Error())
-		}
-		if err := t.f.Sync(); err != nil {
-			return errors.New("store: cannot sync tag log: " + err.Error())
-		}
-		if err := syncDir(p); err != nil {
-			return err
-		}
-		t.size = int64(len(tagLogMagic))
-		return nil
+	if m.good == nil { // a new store
+		m.good = tagLogMagic
 	}
-	tl, err := parseTagLog(b, committed)
-	if err != nil {
-		return errors.New("store: tag log " + p + ": " + err.Error())
+	for _, f := range m.faults {
+		if f.restored {
+			dc.copies.Add(1)
+			log.Error("store: damaged tag log copy; its records are read from the other copy, which is rewritten over it",
+				"file", tagCopyPath(p, f.copy), "offset", f.off, "bytes", f.n, "problem", f.what)
+		}
 	}
-	for _, r := range tl.damaged {
-		log.Error("store: damaged tag log record skipped; the tag it named has no name until the record is restored, "+
+	for _, r := range m.tl.damaged {
+		log.Error("store: tag log record damaged in both copies; the tag it named has no name until the record is restored, "+
 			"and no free tag ID is reused", "file", p, "offset", r[0], "bytes", r[1]-r[0])
 	}
-	for id, name := range tl.names {
+	if m.missing[1] && !m.missing[0] {
+		log.Info("store: tag log copy created", "file", p+copySuffix, "bytes", len(m.good))
+	} else if m.missing[0] && !m.missing[1] {
+		dc.copies.Add(1)
+		log.Error("store: tag log missing; restored from its copy", "file", p, "bytes", len(m.good))
+	}
+	if m.tl.v1 {
+		log.Info("store: tag log upgraded to version 2", "file", p, "tags", len(m.tl.names))
+	}
+	for i := range copies {
+		cp := tagCopyPath(p, i)
+		have := copies[i]
+		switch {
+		case have != nil && bytes.Equal(have, m.good):
+		case have != nil && !m.tl.v1 && bytes.HasPrefix(have, m.good):
+			log.Warn("store: cut torn or uncommitted tail of tag log", "file", cp, "offset", len(m.good), "bytes", len(have)-len(m.good))
+			if err := os.Truncate(cp, int64(len(m.good))); err != nil {
+				return errors.New("store: cannot truncate tag log: " + err.Error())
+			}
+		default:
+			if err := writeFileAtomic(cp, m.good); err != nil {
+				return err
+			}
+		}
+		f, err := os.OpenFile(cp, os.O_RDWR, 0)
+		if err != nil {
+			return errors.New("store: cannot open tag log: " + err.Error())
+		}
+		if i == 0 {
+			t.f = f
+		} else {
+			t.fc = f
+		}
+	}
+	for _, f := range []*os.File{t.f, t.fc} {
+		if err := f.Sync(); err != nil {
+			return errors.New("store: cannot sync tag log: " + err.Error())
+		}
+	}
+	t.size = int64(len(m.good))
+	for id, name := range m.tl.names {
 		t.grow()
 		if name != "" {
 			t.set(uint16(id), name)
 			t.durable[id] = true
-		} else if len(tl.damaged) == 0 { // else the ID may be the lost record's: never reuse it
+		} else if len(m.tl.damaged) == 0 { // else the ID may be the lost record's: never reuse it
 			t.free = append(t.free, uint16(id))
 		}
 	}
-	if tl.v1 {
-		// rewrite as version 2: the same IDs, sequence 0 (committed before any group)
-		out := append([]byte(nil), tagLogMagic...)
-		for id, name := range t.names {
-			out = appendTagRecord(out, name, uint16(id), 0)
-		}
-		if err := writeFileAtomic(p, out); err != nil {
-			return err
-		}
-		t.f.Close()
-		if t.f, err = os.OpenFile(p, os.O_RDWR, 0); err != nil {
-			return errors.New("store: cannot open tag log: " + err.Error())
-		}
-		log.Info("store: tag log upgraded to version 2", "file", p, "tags", len(t.names))
-		t.size = int64(len(out))
-		return nil
-	}
-	off := tl.end
-	if off < len(b) {
-		log.Warn("store: cut torn or uncommitted tail of tag log", "file", p, "offset", off, "bytes", len(b)-off)
-		if err := t.f.Truncate(int64(off)); err != nil {
-			return errors.New("store: cannot truncate tag log: " + err.Error())
-		}
-		if err := t.f.Sync(); err != nil {
-			return errors.New("store: cannot sync tag log: " + err.Error())
-		}
-	}
-	t.size = int64(off)
 	return nil
 }
 

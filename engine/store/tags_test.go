@@ -95,8 +95,9 @@ func TestTagsPersist(t *testing.T) {
 	}
 }
 
-// TestTagLogTornTail cuts the last record of the tag log by hand: the tag is dropped with a
-// warning and the others survive.
+// TestTagLogTornTail cuts the last record of both copies of the tag log by hand: the tag is
+// dropped with a warning and the others survive. (One cut copy is restored from the other:
+// TestTagLogCopyRestores.)
 func TestTagLogTornTail(t *testing.T) {
 	dir := t.TempDir()
 	s := openT(t, Config{Dir: dir})
@@ -105,9 +106,11 @@ func TestTagLogTornTail(t *testing.T) {
 	}
 	s.Close()
 	p := filepath.Join(dir, "tags.log")
-	st, _ := os.Stat(p)
-	if err := os.Truncate(p, st.Size()-3); err != nil {
-		t.Fatal(err)
+	for _, f := range []string{p, p + copySuffix} {
+		st, _ := os.Stat(f)
+		if err := os.Truncate(f, st.Size()-3); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var log syncBuf
 	s = openT(t, Config{Dir: dir, Logger: slogTo(&log)})
@@ -326,8 +329,9 @@ func TestTagLogV1Upgrade(t *testing.T) {
 	}
 }
 
-// TestTagLogDamagedRecord: a damaged record in the middle of the tag log loses that one tag's
-// name, not the tags after it; no ID is reused; verify names the range.
+// TestTagLogDamagedRecord: a record damaged in the middle of both copies of the tag log loses
+// that one tag's name, not the tags after it; no ID is reused; verify names the range. (A
+// record damaged in one copy loses nothing: TestTagLogCopyRestores.)
 func TestTagLogDamagedRecord(t *testing.T) {
 	dir := t.TempDir()
 	s := openT(t, Config{Dir: dir})
@@ -337,13 +341,14 @@ func TestTagLogDamagedRecord(t *testing.T) {
 	s.ReleaseTags([]uint16{0, 1, 2})
 	s.Close()
 	p := filepath.Join(dir, "tags.log")
-	b, _ := os.ReadFile(p)
 	// the second record starts after the magic and the first (1+3+2+8+4 bytes)
 	second := len(tagLogMagic) + 1 + 3 + 2 + 8 + 4
-	b[second+2] ^= 0x20
-	os.WriteFile(p, b, 0o644)
+	for _, f := range []string{p, p + copySuffix} {
+		flipByte(t, f, int64(second+2))
+	}
 	rep, err := Verify(VerifyOptions{Dir: dir})
-	if err != nil || !rep.Damaged() || rep.Findings[0].Kind != "damaged tag log record" || rep.Findings[0].Offset != int64(second) {
+	if err != nil || !rep.Damaged() || len(rep.Findings) != 2 || rep.Findings[0].Kind != "damaged tag log record" ||
+		rep.Findings[0].Offset != int64(second) || !strings.Contains(rep.Findings[0].Detail, "lost it too") {
 		t.Fatalf("verify: %+v %v", rep, err)
 	}
 	var log syncBuf
@@ -357,7 +362,80 @@ func TestTagLogDamagedRecord(t *testing.T) {
 	if id := tagIDs(t, s, "four")[0]; id == 1 {
 		t.Fatal("the lost tag's ID was reused")
 	}
-	if !strings.Contains(log.String(), "damaged tag log record skipped") {
+	if !strings.Contains(log.String(), "tag log record damaged in both copies") {
 		t.Fatalf("not logged:\n%s", log.String())
+	}
+}
+
+// TestTagLogCopyRestores: any single fault in one copy of the tag log (a flipped record, a
+// bad header, a lost tail, a zeroed page, a missing file) loses no tag: Open reads the
+// records from the other copy, rewrites the damaged one (logged, counted), every tag still
+// selects its entries, Verify names the fault first and finds nothing after.
+func TestTagLogCopyRestores(t *testing.T) {
+	names := []string{"one", "two", "three", "four"}
+	second := len(tagLogMagic) + 1 + 3 + 2 + 8 + 4
+	for _, c := range []struct {
+		name   string
+		damage func(t *testing.T, p string)
+	}{
+		{"flip-record", func(t *testing.T, p string) { flipByte(t, p, int64(second+2)) }},
+		{"flip-header", func(t *testing.T, p string) { flipByte(t, p, 2) }},
+		{"cut-last-records", func(t *testing.T, p string) { os.Truncate(p, int64(second+5)) }},
+		{"zeroed", func(t *testing.T, p string) {
+			st, _ := os.Stat(p)
+			writeAtT(t, p, 0, make([]byte, st.Size()))
+		}},
+		{"deleted", func(t *testing.T, p string) { os.Remove(p) }},
+	} {
+		for _, which := range []string{"", copySuffix} {
+			t.Run(c.name+which, func(t *testing.T) {
+				dir := t.TempDir()
+				s := openT(t, Config{Dir: dir})
+				for _, id := range tagIDs(t, s, names...) {
+					ingestTagged(t, s, id)
+				}
+				s.Close()
+				p := filepath.Join(dir, "tags.log")
+				c.damage(t, p+which)
+				rep, err := Verify(VerifyOptions{Dir: dir})
+				if err != nil || len(rep.Findings) == 0 || rep.Findings[0].File != "tags.log"+which {
+					t.Fatalf("verify: %+v %v", rep, err)
+				}
+				for _, f := range rep.Findings {
+					t.Log(f.String())
+				}
+				var log syncBuf
+				s = openT(t, Config{Dir: dir, Logger: slogTo(&log)})
+				for i, n := range names {
+					id, ok := s.LookupTag(n)
+					if !ok || id != uint16(i) {
+						t.Fatalf("tag %s: %d %v\n%s", n, id, ok, log.String())
+					}
+					if got := scanAll(t, s, ScanQuery{Tags: []uint16{id}, End: MaxTimestamp}); len(got) != 1 {
+						t.Fatalf("tag %s selects %d entries", n, len(got))
+					}
+				}
+				// a missing copy is also how a store from before the copy looks: created, not counted
+				upgrade := c.name == "deleted" && which == copySuffix
+				if s.DamageCounters().CopiesRepaired == 0 && !upgrade || !strings.Contains(log.String(), "tags.log"+which) {
+					t.Fatalf("repair not counted or logged:\n%s", log.String())
+				}
+				id := tagIDs(t, s, "five")[0]
+				ingestTagged(t, s, id)
+				s.Close()
+				if rep, err := Verify(VerifyOptions{Dir: dir}); err != nil || len(rep.Findings) != 0 {
+					t.Fatalf("after the repair: %+v %v", rep, err)
+				}
+				a, _ := os.ReadFile(p)
+				b, _ := os.ReadFile(p + copySuffix)
+				if string(a) != string(b) {
+					t.Fatal("copies differ after the repair")
+				}
+				s = openT(t, Config{Dir: dir})
+				if id, ok := s.LookupTag("five"); !ok || id != 4 {
+					t.Fatalf("tag added after the repair: %d %v", id, ok)
+				}
+			})
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -246,30 +247,63 @@ func (v *verifier) checkCommit() uint64 {
 	return seq
 }
 
-// checkTags reads the tag log like Open, without changing it.
+// checkTags reads both copies of the tag log like Open; without Repair it changes nothing,
+// with Repair it rewrites a damaged copy from the other as Open would.
 func (v *verifier) checkTags(committed uint64) {
 	p := filepath.Join(v.dir, "tags.log")
-	b, err := os.ReadFile(p)
-	if errors.Is(err, os.ErrNotExist) {
-		return
+	var copies [2][]byte
+	for i := range copies {
+		b, err := readOptional(tagCopyPath(p, i))
+		if err != nil {
+			v.fileFault(tagCopyPath(p, i), "unreadable tag log", err.Error(), "Open fails")
+			return
+		}
+		copies[i] = b
 	}
+	m, err := mergeTagLogs(copies[0], copies[1], committed)
 	if err != nil {
-		v.fileFault(p, "unreadable tag log", err.Error(), "Open fails")
+		v.fileFault(p, "damaged tag log", "both copies: "+err.Error(), "Open fails; restore one from a backup")
 		return
 	}
-	tl, err := parseTagLog(b, committed)
-	if err != nil {
-		v.fileFault(p, "damaged tag log", err.Error(), "Open fails")
-		return
+	if m.good == nil {
+		return // no tag log yet
 	}
-	for _, r := range tl.damaged {
-		v.add(Finding{File: p, Offset: int64(r[0]), Bytes: int64(r[1] - r[0]), Entries: -1, Kind: "damaged tag log record", Damage: true,
-			Detail: "one tag lost its name: its entries are stored but no tag name selects them",
-			Action: "Open skips it and reuses no free tag ID; restore the record from a backup"})
+	rewrite := v.opt.Repair && (len(m.faults) > 0 || m.missing != [2]bool{})
+	open := "Open reads the records from the other copy and rewrites this one"
+	if rewrite {
+		open = "rewritten from the other copy"
 	}
-	if tl.end < len(b) {
-		v.add(Finding{File: p, Offset: int64(tl.end), Bytes: int64(len(b) - tl.end), Entries: -1,
-			Kind: "torn or uncommitted tag log tail", Action: "Open cuts it (no tag with data is lost)"})
+	for _, f := range m.faults {
+		action, detail := open, f.String()
+		if !f.restored {
+			action = "Open skips it and reuses no free tag ID; restore the record from a backup"
+			detail += "; the other copy lost it too: one tag lost its name (its entries are stored but no tag name selects them)"
+		}
+		off, n := int64(f.off), int64(f.n)
+		if f.n < 0 {
+			off = -1
+		}
+		v.add(Finding{File: tagCopyPath(p, f.copy), Offset: off, Bytes: n, Entries: -1, Kind: "damaged tag log record", Damage: true,
+			Detail: detail, Action: action})
+	}
+	for i, missing := range m.missing {
+		if missing {
+			v.add(Finding{File: tagCopyPath(p, i), Offset: -1, Bytes: -1, Entries: -1, Kind: "missing tag log copy",
+				Damage: i == 0, Action: "Open writes it from the other copy"})
+		}
+	}
+	for i, b := range copies {
+		if b != nil && len(b) > len(m.good) && bytes.HasPrefix(b, m.good) {
+			v.add(Finding{File: tagCopyPath(p, i), Offset: int64(len(m.good)), Bytes: int64(len(b) - len(m.good)), Entries: -1,
+				Kind: "torn or uncommitted tag log tail", Action: "Open cuts it (no tag with data is lost)"})
+		}
+	}
+	if rewrite {
+		for i := range copies {
+			if err := writeFileAtomic(tagCopyPath(p, i), m.good); err != nil {
+				v.fileFault(tagCopyPath(p, i), "unwritable tag log", err.Error(), "not repaired")
+			}
+		}
 	}
 }
 
