@@ -90,6 +90,9 @@ type ManagerConfig struct {
 	// Workers is the number of goroutines one search scans and runs its pipeline on (see
 	// RunOptions.Workers); default runtime.GOMAXPROCS(0), 1 runs each search on one goroutine.
 	Workers int
+	// NoMeta makes counts decode every block instead of answering blocks from the store's
+	// block summaries (RunOptions.NoMeta); the results are the same. For comparisons.
+	NoMeta bool
 }
 
 func (c *ManagerConfig) defaults() {
@@ -501,7 +504,8 @@ func (s *Search) Start() {
 		defer m.wg.Done()
 		ctx, stop := m.runLimits(s.ctx)
 		err := s.Query.Run(ctx, meter(ctx, m.src), s.Result, s.Ring, RunOptions{
-			Tags: s.tagIDs, Start: s.RangeStart.UnixNano(), End: s.RangeEnd.UnixNano(), Workers: m.cfg.Workers, Memory: m.mem})
+			Tags: s.tagIDs, Start: s.RangeStart.UnixNano(), End: s.RangeEnd.UnixNano(), Workers: m.cfg.Workers, Memory: m.mem,
+			NoMeta: m.cfg.NoMeta})
 		err = stop(err)
 		used := CPUUsed(ctx)
 		s.cpu.Store(int64(used))

@@ -262,15 +262,9 @@ func (g *aggStage) process(ents []wire.Entry) (int, error) {
 				}
 			}
 		}
-		idx, exists := g.index[string(key)]
-		if !exists {
-			if len(g.groups) >= g.rc.opt.MaxGroups {
-				return 0, &LimitExceededError{Module: s.module, Field: "MaxGroups", Limit: int64(g.rc.opt.MaxGroups)}
-			}
-			if err := g.mem.add(g.rc, g.groupBytes(len(key)), "aggregation groups"); err != nil {
-				return 0, err
-			}
-			idx = g.newGroup(e)
+		idx, err := g.group(e, true)
+		if err != nil {
+			return 0, err
 		}
 		grp := &g.groups[idx]
 		if e.TS > grp.first {
@@ -336,13 +330,10 @@ func (g *aggStage) countAll(ents []wire.Entry) (int, error) {
 			newest = i
 		}
 	}
-	idx, exists := g.index[""]
-	if !exists {
-		if len(g.groups) >= g.rc.opt.MaxGroups {
-			return 0, &LimitExceededError{Module: g.s.module, Field: "MaxGroups", Limit: int64(g.rc.opt.MaxGroups)}
-		}
-		g.key = g.key[:0]
-		idx = g.newGroup(&ents[0])
+	g.key = g.key[:0]
+	idx, err := g.group(&ents[0], false)
+	if err != nil {
+		return 0, err
 	}
 	grp := &g.groups[idx]
 	if e := &ents[newest]; e.TS > grp.first {
@@ -350,6 +341,23 @@ func (g *aggStage) countAll(ents []wire.Entry) (int, error) {
 	}
 	g.accs[grp.acc].n += int64(len(ents))
 	return 0, nil
+}
+
+// group returns the group of the current key (g.key) and values (g.vals), creating it from e
+// when it is new: within MaxGroups, and with its memory reserved when reserve is set.
+func (g *aggStage) group(e *wire.Entry, reserve bool) (int32, error) {
+	if idx, ok := g.index[string(g.key)]; ok {
+		return idx, nil
+	}
+	if len(g.groups) >= g.rc.opt.MaxGroups {
+		return 0, &LimitExceededError{Module: g.s.module, Field: "MaxGroups", Limit: int64(g.rc.opt.MaxGroups)}
+	}
+	if reserve {
+		if err := g.mem.add(g.rc, g.groupBytes(len(g.key)), "aggregation groups"); err != nil {
+			return 0, err
+		}
+	}
+	return g.newGroup(e), nil
 }
 
 // newGroup creates the group of the current key and values.

@@ -139,6 +139,7 @@ func (q *Query) runCondensing(ctx context.Context, src ParallelSource, sink Sink
 	dr := damageReport{sink: sink}
 	sq := q.scanQuery(&opt)
 	sq.OnDamage = dr.add
+	sq.Meta = parts[0].p.metaQuery(func(w int) *pipeline { return parts[w].p })
 	err := src.ScanUnordered(ctx, sq, opt.Workers,
 		func(w int, batch []wire.Entry) error {
 			if err := parts[w].Add(batch); err != nil {

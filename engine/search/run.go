@@ -73,6 +73,9 @@ type RunOptions struct {
 	// NoAccel scans every block of the range, ignoring the wells' accelerators (which skip
 	// blocks a query's literal constraints rule out). Results are the same either way.
 	NoAccel bool
+	// NoMeta decodes every block a count reads, instead of answering blocks from the store's
+	// block summaries (meta.go). Results are the same either way.
+	NoMeta bool
 	// Counts, when not nil, receives how many blocks the scan considered and skipped.
 	Counts *store.ScanCounts
 	// Memory, when not nil, is the process-wide memory budget (memory_budget_mb): the buffers
@@ -244,6 +247,7 @@ func (p *pipeline) scan(ctx context.Context, src Source, fn func([]wire.Entry) e
 	dr := damageReport{sink: p.sink}
 	sq := p.q.scanQuery(p.opt)
 	sq.OnDamage = dr.add
+	sq.Meta = p.metaQuery(func(int) *pipeline { return p })
 	err := src.Scan(ctx, sq, fn)
 	p.rc.streaming = false
 	if err != nil && !errors.Is(err, errStop) {

@@ -127,24 +127,7 @@ func BenchmarkRun(b *testing.B) {
 // block decode, pipeline, stats, sink. The speed-up of workers=2 over workers=1 is the
 // pipeline's use of a second core.
 func BenchmarkRunStore(b *testing.B) {
-	st, err := store.Open(store.Config{Dir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	tag, err := st.TagID("kv")
-	if err != nil {
-		b.Fatal(err)
-	}
-	ents := benchLines(200_000, "kv")
-	var size int64
-	for i := range ents {
-		ents[i].Tag = tag
-		size += int64(len(ents[i].Data))
-	}
-	if err := st.Ingest(ents); err != nil {
-		b.Fatal(err)
-	}
+	st, tag, ents, size := benchStore(b, 200_000)
 	for _, query := range []string{
 		"tag=x kv srcip action | count by action",
 		"tag=x grep alice | limit 100000000",
@@ -173,4 +156,28 @@ func BenchmarkRunStore(b *testing.B) {
 			})
 		}
 	}
+}
+
+// benchStore returns a real store (closed when b ends) holding benchLines(n, "kv") under tag
+// "kv", the tag's ID, the entries and their data bytes.
+func benchStore(b *testing.B, n int) (*store.Store, uint16, []wire.Entry, int64) {
+	st, err := store.Open(store.Config{Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	tag, err := st.TagID("kv")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ents := benchLines(n, "kv")
+	var size int64
+	for i := range ents {
+		ents[i].Tag = tag
+		size += int64(len(ents[i].Data))
+	}
+	if err := st.Ingest(ents); err != nil {
+		b.Fatal(err)
+	}
+	return st, tag, ents, size
 }

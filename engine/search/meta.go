@@ -1,0 +1,98 @@
+package search
+
+import (
+	"github.com/sluicehq/sluice/engine/store"
+	"github.com/sluicehq/sluice/wire"
+)
+
+// Answers from block metadata. A pipeline whose first condensing module is a plain count or a
+// count by TAG, with nothing before it but the implicit sort by time, needs of each entry only
+// its tag, its stats-ring bucket and its data length (InputBytes), and of each group the
+// newest entry's timestamp and tag. The store's block summaries hold exactly that per tag and
+// one-second granule (store.MetaQuery), so such a run asks the scan to answer whole blocks
+// from their summaries: the module's counters are recorded per bucket as if the entries had
+// passed, and the count grows as countAll or the by-TAG groups would have grown it. Blocks the
+// summaries cannot answer exactly (a granule cut by the range or by a bucket edge, no intact
+// summary, or a Source without summaries, such as a cluster's remote one) are decoded and run
+// through the pipeline as usual, so the results are the same either way; only the modules'
+// Duration differs (answered blocks take no pipeline time). RunOptions.NoMeta turns it off.
+
+// metaStage returns the condensing stage a run can feed from block summaries, or nil.
+func (p *pipeline) metaStage() *aggStage {
+	if p.opt.NoMeta || p.rc.window != 0 || p.ci >= len(p.stages) {
+		return nil
+	}
+	for _, m := range p.q.Modules[:p.ci] {
+		if _, ok := m.impl.(passThrough); !ok {
+			return nil
+		}
+	}
+	g, ok := p.stages[p.ci].(*aggStage)
+	if !ok || g.window != 0 || !g.s.single || len(g.s.ops) != 1 || g.s.ops[0].kind != aggCount || g.s.ops[0].field != "" {
+		return nil
+	}
+	if len(g.s.by) > 1 || len(g.s.by) == 1 && g.s.by[0] != fieldTAG {
+		return nil
+	}
+	return g
+}
+
+// metaQuery returns the ScanQuery.Meta of a run whose worker w runs pipeline part(w) (p is
+// one of them; they share the query and options), or nil when the pipeline needs more than
+// block summaries give.
+func (p *pipeline) metaQuery(part func(worker int) *pipeline) *store.MetaQuery {
+	if p.metaStage() == nil {
+		return nil
+	}
+	return &store.MetaQuery{Origin: p.opt.Start, Width: p.width, Add: func(w int, b *store.MetaBlock) error {
+		return part(w).addMeta(b)
+	}}
+}
+
+// addMeta runs an answered block through the pipeline up to its count: every module's
+// counters per bucket, then the count.
+func (p *pipeline) addMeta(b *store.MetaBlock) error {
+	g := p.stages[p.ci].(*aggStage)
+	c := &p.c
+	for i := range b.Tags {
+		t := &b.Tags[i]
+		for _, bk := range t.Buckets {
+			for j := 0; j <= p.ci; j++ {
+				*c = wire.Counters{InputCount: bk.Count, InputBytes: bk.Bytes}
+				if j < p.ci { // the implicit sort by time forwards everything
+					c.OutputCount, c.OutputBytes = bk.Count, bk.Bytes
+				}
+				p.record(j, bk.TS, c)
+			}
+		}
+		if err := g.addMeta(t.Tag, t.Newest, int64(t.Count)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addMeta counts n entries of tag, the newest at timestamp newest, exactly as process (a count
+// by TAG) or countAll (a plain count) counts them.
+func (g *aggStage) addMeta(tag uint16, newest int64, n int64) error {
+	e := wire.Entry{TS: newest, Tag: tag}
+	g.key = g.key[:0]
+	if len(g.s.by) > 0 {
+		v, _ := lookup(&e, fieldTAG, g.rc.ar)
+		g.vals[0] = v
+		g.key = appendKey(g.key, v)
+	}
+	idx, err := g.group(&e, len(g.s.by) > 0)
+	if err != nil {
+		return err
+	}
+	grp := &g.groups[idx]
+	if newest > grp.first {
+		grp.first, grp.tag, grp.ts = newest, tag, newest
+	}
+	g.accs[grp.acc].n += n
+	// groups no longer come in scan order: flush orders them by newest entry, as after a
+	// merge of workers
+	g.merged = true
+	return nil
+}

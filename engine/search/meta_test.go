@@ -1,0 +1,113 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"testing"
+	"time"
+
+	"github.com/sluicehq/sluice/engine/store"
+)
+
+// TestMetaEqualsDecode is the property test of answers from block metadata: counts that the
+// store answers from block summaries give exactly the rows and the per-module, per-bucket
+// counters (Duration aside) of decoding every block, on 1, 2 and 3 workers, for ranges and
+// bucket widths that align with the summaries' granules and for ones that cut them; queries
+// the summaries cannot serve run as before.
+func TestMetaEqualsDecode(t *testing.T) {
+	st, ids := openGenStore(t, 6000, 91)
+	r := rand.New(rand.NewSource(3))
+	queries := []string{
+		"tag=json,kv,syslog,csv count",
+		"tag=kv count | table",
+		"tag=json,kv,syslog,csv count by TAG",
+		"tag=json,syslog count as n by TAG | sort by n",
+		"tag=json,kv,syslog,csv count by TAG | table",
+		"tag=csv count | chart count",    // a chart window: not served from summaries
+		"tag=kv kv host | count by host", // needs the entries
+		"tag=kv grep -i admin | count",   // needs the entries
+		"tag=json,kv,syslog,csv stats count by TAG",
+	}
+	served := map[string]bool{queries[0]: true, queries[1]: true, queries[2]: true, queries[3]: true, queries[4]: true}
+	summarised := 0
+	for _, query := range queries {
+		q, err := Parse(query)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", query, err)
+		}
+		for round := 0; round < 8; round++ {
+			start, end := tStart, tEnd
+			width := int64(time.Second) * []int64{1, 2, 7, 60}[r.Intn(4)]
+			aligned := round < 5
+			if round > 0 {
+				start += r.Int63n(int64(20 * time.Minute))
+				end -= r.Int63n(int64(20 * time.Minute))
+				if aligned {
+					start -= start % int64(time.Second)
+					end -= end % int64(time.Second)
+				}
+			}
+			var want []outEntry
+			var wantRec *fakeRec
+			for i, c := range []struct {
+				workers int
+				noMeta  bool
+			}{{1, true}, {1, false}, {2, false}, {3, false}, {2, true}} {
+				sink := &memSink{}
+				rec := newFakeRec(start, width)
+				var counts store.ScanCounts
+				opt := RunOptions{Tags: ids, Start: start, End: end, Workers: c.workers, NoMeta: c.noMeta, Counts: &counts}
+				if err := q.Run(context.Background(), st, sink, rec, opt); err != nil {
+					t.Fatalf("%s: %v", query, err)
+				}
+				if c.noMeta || !served[query] {
+					if counts.Summarised != 0 {
+						t.Fatalf("%s (workers %d, NoMeta %v): %d blocks answered from summaries", query, c.workers, c.noMeta, counts.Summarised)
+					}
+				} else if aligned && counts.Summarised < counts.Blocks/2 {
+					t.Fatalf("%s [%d, %d) width %d: only %d of %d blocks answered from summaries", query, start, end, width, counts.Summarised, counts.Blocks)
+				}
+				summarised += int(counts.Summarised)
+				if i == 0 {
+					want, wantRec = sink.out, rec
+					if len(want) == 0 {
+						t.Fatalf("%s: no rows", query)
+					}
+					continue
+				}
+				if msg := diffOut(want, sink.out); msg != "" {
+					t.Fatalf("%s [%d, %d) (workers %d, NoMeta %v): %s", query, start, end, c.workers, c.noMeta, msg)
+				}
+				if msg := diffCounters(wantRec, rec); msg != "" {
+					t.Fatalf("%s [%d, %d) width %d (workers %d, NoMeta %v): %s", query, start, end, width, c.workers, c.noMeta, msg)
+				}
+			}
+		}
+	}
+	if summarised == 0 {
+		t.Fatal("no block was answered from its summary")
+	}
+}
+
+// diffCounters compares two recorders bucket by bucket, Duration aside.
+func diffCounters(want, got *fakeRec) string {
+	norm := func(r *fakeRec) map[[2]int64]string {
+		out := map[[2]int64]string{}
+		for k, c := range r.c {
+			c.Duration = 0
+			out[k] = fmt.Sprintf("%+v", c)
+		}
+		return out
+	}
+	w, g := norm(want), norm(got)
+	if len(w) != len(g) {
+		return fmt.Sprintf("counters in %d module buckets, want %d", len(g), len(w))
+	}
+	for k, c := range w {
+		if g[k] != c {
+			return fmt.Sprintf("module %d bucket %d: got %s, want %s", k[0], k[1], g[k], c)
+		}
+	}
+	return ""
+}
