@@ -119,12 +119,12 @@ func (a *arena) beginEVs(e *wire.Entry, distinct bool) evBuild {
 }
 
 // addEV attaches the value name of the entry b was begun for.
-func (a *arena) addEV(b *evBuild, name string, v wire.Value) {
+func (a *arena) addEV(b *evBuild, name string, v *wire.Value) {
 	if !b.direct {
-		a.setEV(b.e, name, v)
+		a.setEV(b.e, name, *v)
 		return
 	}
-	a.evs = append(a.evs, wire.EV{Name: name, Value: v})
+	a.evs = append(a.evs, wire.EV{Name: name, Value: *v})
 }
 
 // endEVs sets the entry's EVs to the values added directly; keep false drops them (the entry

@@ -44,15 +44,15 @@ func (p *modParser) extractCommon(defName func(string) string) (extractCommon, *
 
 // apply handles one extracted (or missing) value: it checks the spec's filter and the strict
 // flag, and attaches the value through b. It reports whether the entry survives.
-func (c *extractCommon) apply(b *evBuild, k int, v wire.Value, found bool, ar *arena) bool {
+func (c *extractCommon) apply(b *evBuild, k int, v *wire.Value, found bool, ar *arena) bool {
 	fs := &c.specs[k]
 	if !found {
 		if c.strict {
 			return false
 		}
-		return fs.filter == nil || fs.filter.match(v, false)
+		return fs.filter == nil || fs.filter.match(*v, false)
 	}
-	if fs.filter != nil && !fs.filter.match(v, true) {
+	if fs.filter != nil && !fs.filter.match(*v, true) {
 		return false
 	}
 	ar.addEV(b, fs.name, v)
@@ -69,7 +69,7 @@ func (c *extractCommon) applyText(e *wire.Entry, found []bool, vals [][]byte, ar
 		if found[k] {
 			v = textValue(vals[k], ar)
 		}
-		if !c.apply(&b, k, v, found[k], ar) {
+		if !c.apply(&b, k, &v, found[k], ar) {
 			keep = false
 			break
 		}
@@ -167,7 +167,7 @@ func (g *jsonStage) process(ents []wire.Entry) (int, error) {
 					found = false
 				}
 			}
-			if !s.apply(&b, k, v, found, ar) {
+			if !s.apply(&b, k, &v, found, ar) {
 				keep = false
 				break
 			}

@@ -83,11 +83,8 @@ func (g *syslogStage) process(ents []wire.Entry) (int, error) {
 		b := ar.beginEVs(e, s.distinct)
 		for k := range s.fields {
 			var v wire.Value
-			found := false
-			if parsed {
-				v, found = g.value(&s.fields[k])
-			}
-			if !s.apply(&b, k, v, found, ar) {
+			found := parsed && g.value(&s.fields[k], &v)
+			if !s.apply(&b, k, &v, found, ar) {
 				keep = false
 				break
 			}
@@ -103,19 +100,22 @@ func (g *syslogStage) process(ents []wire.Entry) (int, error) {
 	return n, nil
 }
 
-func (g *syslogStage) value(f *syslogField) (wire.Value, bool) {
+// value sets *v to the field f of the parsed message and reports whether it is present.
+func (g *syslogStage) value(f *syslogField, v *wire.Value) bool {
 	m := &g.msg
-	num := func(v int) (wire.Value, bool) {
-		if v < 0 {
-			return wire.Value{}, false
+	num := func(n int) bool {
+		if n < 0 {
+			return false
 		}
-		return wire.IntValue(int64(v)), true
+		*v = wire.IntValue(int64(n))
+		return true
 	}
-	str := func(b []byte) (wire.Value, bool) {
+	str := func(b []byte) bool {
 		if b == nil {
-			return wire.Value{}, false
+			return false
 		}
-		return wire.StringValue(b), true
+		*v = wire.StringValue(b)
+		return true
 	}
 	switch f.Kind {
 	case sysFacility:
@@ -125,15 +125,13 @@ func (g *syslogStage) value(f *syslogField) (wire.Value, bool) {
 	case sysPriority:
 		return num(m.Priority)
 	case sysVersion:
-		if !m.RFC5424 {
-			return wire.Value{}, false
-		}
-		return num(m.Version)
+		return m.RFC5424 && num(m.Version)
 	case sysTimestamp:
 		if !m.HasTS {
-			return wire.Value{}, false
+			return false
 		}
-		return wire.TSValue(m.TS), true
+		*v = wire.TSValue(m.TS)
+		return true
 	case sysHostname:
 		return str(m.Hostname)
 	case sysAppname:
@@ -149,16 +147,18 @@ func (g *syslogStage) value(f *syslogField) (wire.Value, bool) {
 	case sysStructuredID:
 		e, _, ok := extract.NextSD(m.StructuredData, 0)
 		if !ok {
-			return wire.Value{}, false
+			return false
 		}
-		return wire.StringValue(e.ID), true
+		*v = wire.StringValue(e.ID)
+		return true
 	}
 	val, grown, ok := extract.LookupSD(m.StructuredData, f.SDID, f.SDKey, g.ar.scratch())
 	g.ar.commit(grown)
 	if !ok {
-		return wire.Value{}, false
+		return false
 	}
-	return textValue(val, g.ar), true
+	*v = textValue(val, g.ar)
+	return true
 }
 
 func (g *syslogStage) flush() ([]wire.Entry, error) { return nil, nil }
