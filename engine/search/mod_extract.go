@@ -124,63 +124,53 @@ type jsonStage struct {
 }
 
 func (g *jsonStage) process(ents []wire.Entry) (int, error) {
+	return keepEntries(ents, g.s.field, g.ar, g), nil
+}
+
+func (g *jsonStage) keep(e *wire.Entry, data []byte) bool {
 	s, ar := g.s, g.ar
-	n := 0
-	for i := range ents {
-		e := &ents[i]
-		data, ok := source(e, s.field, ar)
-		if !ok {
-			continue
+	keep := true
+	b := ar.beginEVs(e, s.distinct)
+	// NOTE: one pass over the object finds every path's member; a LookupJSON per path
+	// walked the object once per field.
+	extract.FindJSONMembers(data, s.paths, g.at)
+	for k := range s.paths {
+		var jv extract.JSONValue
+		var found bool
+		switch off := g.at[k]; {
+		case off >= 0:
+			var grown []byte
+			jv, grown, found = extract.LookupJSONAt(data, off, &s.paths[k], ar.scratch())
+			ar.commit(grown)
+		case off == -2:
+			var grown []byte
+			jv, grown, found = extract.LookupJSON(data, &s.paths[k], ar.scratch())
+			ar.commit(grown)
 		}
-		keep := true
-		b := ar.beginEVs(e, s.distinct)
-		// NOTE: one pass over the object finds every path's member; a LookupJSON per path
-		// walked the object once per field.
-		extract.FindJSONMembers(data, s.paths, g.at)
-		for k := range s.paths {
-			var jv extract.JSONValue
-			var found bool
-			switch off := g.at[k]; {
-			case off >= 0:
-				var grown []byte
-				jv, grown, found = extract.LookupJSONAt(data, off, &s.paths[k], ar.scratch())
-				ar.commit(grown)
-			case off == -2:
-				var grown []byte
-				jv, grown, found = extract.LookupJSON(data, &s.paths[k], ar.scratch())
-				ar.commit(grown)
-			}
-			var v wire.Value
-			if found {
-				switch jv.Kind {
-				case extract.JSONString:
-					v = stringValue(jv.Bytes, ar)
-				case extract.JSONInt:
-					v = wire.IntValue(jv.Int)
-				case extract.JSONFloat:
-					v = wire.FloatValue(jv.Float)
-				case extract.JSONBool:
-					v = wire.BoolValue(jv.Bool)
-				case extract.JSONObject, extract.JSONArray:
-					v = wire.BytesValue(jv.Bytes)
-				default:
-					found = false
-				}
-			}
-			if !s.apply(&b, k, &v, found, ar) {
-				keep = false
-				break
+		var v wire.Value
+		if found {
+			switch jv.Kind {
+			case extract.JSONString:
+				v = stringValue(jv.Bytes, ar)
+			case extract.JSONInt:
+				v = wire.IntValue(jv.Int)
+			case extract.JSONFloat:
+				v = wire.FloatValue(jv.Float)
+			case extract.JSONBool:
+				v = wire.BoolValue(jv.Bool)
+			case extract.JSONObject, extract.JSONArray:
+				v = wire.BytesValue(jv.Bytes)
+			default:
+				found = false
 			}
 		}
-		ar.endEVs(&b, keep)
-		if keep {
-			if n != i {
-				ents[n] = ents[i]
-			}
-			n++
+		if !s.apply(&b, k, &v, found, ar) {
+			keep = false
+			break
 		}
 	}
-	return n, nil
+	ar.endEVs(&b, keep)
+	return keep
 }
 
 func (g *jsonStage) flush() ([]wire.Entry, error) { return nil, nil }
@@ -237,23 +227,12 @@ type kvStage struct {
 }
 
 func (g *kvStage) process(ents []wire.Entry) (int, error) {
-	s, ar := g.s, g.ar
-	n := 0
-	for i := range ents {
-		e := &ents[i]
-		data, ok := source(e, s.field, ar)
-		if !ok {
-			continue
-		}
-		s.cfg.Find(data, s.keys, g.vals, g.found)
-		if s.applyText(e, g.found, g.vals, ar) {
-			if n != i {
-				ents[n] = ents[i]
-			}
-			n++
-		}
-	}
-	return n, nil
+	return keepEntries(ents, g.s.field, g.ar, g), nil
+}
+
+func (g *kvStage) keep(e *wire.Entry, data []byte) bool {
+	g.s.cfg.Find(data, g.s.keys, g.vals, g.found)
+	return g.s.applyText(e, g.found, g.vals, g.ar)
 }
 
 func (g *kvStage) flush() ([]wire.Entry, error) { return nil, nil }

@@ -104,49 +104,39 @@ type columnsStage struct {
 }
 
 func (g *columnsStage) process(ents []wire.Entry) (int, error) {
+	return keepEntries(ents, g.s.field, g.ar, g), nil
+}
+
+func (g *columnsStage) keep(e *wire.Entry, data []byte) bool {
 	s, ar := g.s, g.ar
-	n := 0
-	for i := range ents {
-		e := &ents[i]
-		data, ok := source(e, s.field, ar)
-		if !ok {
-			continue
-		}
-		clear(g.found)
-		next := 0 // position in byIndex
-		for col, pos := 0, 0; col <= s.maxCol && next < len(s.byIndex); col++ {
-			var v []byte
-			var more bool
-			if s.csv {
-				var grown []byte
-				v, pos, grown, more = extract.NextCSV(data, pos, ar.scratch())
-				ar.commit(grown)
-			} else {
-				v, pos, more = extract.NextField(data, pos, s.delim, s.quoted)
-				if s.clean {
-					v = extract.TrimSpace(v)
-					if s.quoted && len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
-						v = v[1 : len(v)-1]
-					}
+	clear(g.found)
+	next := 0 // position in byIndex
+	for col, pos := 0, 0; col <= s.maxCol && next < len(s.byIndex); col++ {
+		var v []byte
+		var more bool
+		if s.csv {
+			var grown []byte
+			v, pos, grown, more = extract.NextCSV(data, pos, ar.scratch())
+			ar.commit(grown)
+		} else {
+			v, pos, more = extract.NextField(data, pos, s.delim, s.quoted)
+			if s.clean {
+				v = extract.TrimSpace(v)
+				if s.quoted && len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+					v = v[1 : len(v)-1]
 				}
 			}
-			if !more {
-				break
-			}
-			for next < len(s.byIndex) && s.index[s.byIndex[next]] == col {
-				k := s.byIndex[next]
-				g.vals[k], g.found[k] = v, true
-				next++
-			}
 		}
-		if s.applyText(e, g.found, g.vals, ar) {
-			if n != i {
-				ents[n] = ents[i]
-			}
-			n++
+		if !more {
+			break
+		}
+		for next < len(s.byIndex) && s.index[s.byIndex[next]] == col {
+			k := s.byIndex[next]
+			g.vals[k], g.found[k] = v, true
+			next++
 		}
 	}
-	return n, nil
+	return s.applyText(e, g.found, g.vals, ar)
 }
 
 func (g *columnsStage) flush() ([]wire.Entry, error) { return nil, nil }

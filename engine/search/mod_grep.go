@@ -169,28 +169,19 @@ type grepStage struct {
 }
 
 func (g *grepStage) process(ents []wire.Entry) (int, error) {
+	return keepEntries(ents, g.s.field, g.ar, g), nil
+}
+
+func (g *grepStage) keep(_ *wire.Entry, hay []byte) bool {
 	s := g.s
-	n := 0
-	for i := range ents {
-		hay, ok := source(&ents[i], s.field, g.ar)
-		if !ok {
-			continue
-		}
-		matched := s.strict
-		for k := range s.pats {
-			if s.pats[k].match(hay) != s.strict {
-				matched = !s.strict
-				break
-			}
-		}
-		if matched != s.invert {
-			if n != i {
-				ents[n] = ents[i]
-			}
-			n++
+	matched := s.strict
+	for k := range s.pats {
+		if s.pats[k].match(hay) != s.strict {
+			matched = !s.strict
+			break
 		}
 	}
-	return n, nil
+	return matched != s.invert
 }
 
 func (g *grepStage) flush() ([]wire.Entry, error) { return nil, nil }

@@ -56,36 +56,25 @@ type regexStage struct {
 }
 
 func (g *regexStage) process(ents []wire.Entry) (int, error) {
+	return keepEntries(ents, g.s.field, g.ar, g), nil
+}
+
+func (g *regexStage) keep(e *wire.Entry, data []byte) bool {
 	s, ar := g.s, g.ar
-	n := 0
-	for i := range ents {
-		e := &ents[i]
-		data, ok := source(e, s.field, ar)
-		if !ok {
+	if !s.named {
+		return s.re.Match(data)
+	}
+	loc := s.re.FindSubmatchIndex(data)
+	if loc == nil {
+		return false
+	}
+	for k, name := range s.names {
+		if name == "" || loc[2*k] < 0 {
 			continue
 		}
-		if !s.named {
-			if !s.re.Match(data) {
-				continue
-			}
-		} else {
-			loc := s.re.FindSubmatchIndex(data)
-			if loc == nil {
-				continue
-			}
-			for k, name := range s.names {
-				if name == "" || loc[2*k] < 0 {
-					continue
-				}
-				ar.setEV(e, name, textValue(data[loc[2*k]:loc[2*k+1]], ar))
-			}
-		}
-		if n != i {
-			ents[n] = ents[i]
-		}
-		n++
+		ar.setEV(e, name, textValue(data[loc[2*k]:loc[2*k+1]], ar))
 	}
-	return n, nil
+	return true
 }
 
 func (g *regexStage) flush() ([]wire.Entry, error) { return nil, nil }
@@ -125,20 +114,12 @@ type lengthStage struct {
 }
 
 func (g *lengthStage) process(ents []wire.Entry) (int, error) {
-	n := 0
-	for i := range ents {
-		e := &ents[i]
-		data, ok := source(e, g.s.field, g.ar)
-		if !ok {
-			continue
-		}
-		g.ar.setEV(e, g.s.name, wire.IntValue(int64(len(data))))
-		if n != i {
-			ents[n] = ents[i]
-		}
-		n++
-	}
-	return n, nil
+	return keepEntries(ents, g.s.field, g.ar, g), nil
+}
+
+func (g *lengthStage) keep(e *wire.Entry, data []byte) bool {
+	g.ar.setEV(e, g.s.name, wire.IntValue(int64(len(data))))
+	return true
 }
 
 func (g *lengthStage) flush() ([]wire.Entry, error) { return nil, nil }

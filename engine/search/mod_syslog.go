@@ -70,34 +70,24 @@ type syslogStage struct {
 }
 
 func (g *syslogStage) process(ents []wire.Entry) (int, error) {
+	return keepEntries(ents, g.s.field, g.ar, g), nil
+}
+
+func (g *syslogStage) keep(e *wire.Entry, data []byte) bool {
 	s, ar := g.s, g.ar
-	n := 0
-	for i := range ents {
-		e := &ents[i]
-		data, ok := source(e, s.field, ar)
-		if !ok {
-			continue
-		}
-		parsed := extract.ParseSyslog(data, e.TS, &g.msg)
-		keep := true
-		b := ar.beginEVs(e, s.distinct)
-		for k := range s.fields {
-			var v wire.Value
-			found := parsed && g.value(&s.fields[k], &v)
-			if !s.apply(&b, k, &v, found, ar) {
-				keep = false
-				break
-			}
-		}
-		ar.endEVs(&b, keep)
-		if keep {
-			if n != i {
-				ents[n] = ents[i]
-			}
-			n++
+	parsed := extract.ParseSyslog(data, e.TS, &g.msg)
+	keep := true
+	b := ar.beginEVs(e, s.distinct)
+	for k := range s.fields {
+		var v wire.Value
+		found := parsed && g.value(&s.fields[k], &v)
+		if !s.apply(&b, k, &v, found, ar) {
+			keep = false
+			break
 		}
 	}
-	return n, nil
+	ar.endEVs(&b, keep)
+	return keep
 }
 
 // value sets *v to the field f of the parsed message and reports whether it is present.

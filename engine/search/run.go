@@ -181,6 +181,33 @@ type stage interface {
 	flush() ([]wire.Entry, error)
 }
 
+// entryKeeper is the per-entry body of a filtering stage (grep, json, kv, csv/fields, syslog,
+// regex, length): keep reads data, the bytes the module reads (the entry data or -e FIELD's
+// text), annotates e and reports whether e survives.
+type entryKeeper interface {
+	keep(e *wire.Entry, data []byte) bool
+}
+
+// keepEntries is the per-entry stage loop those stages share (source, module, compact): it
+// calls k.keep for every entry of ents that has the field the module reads (see source;
+// entries without it are dropped), moves the survivors to the front of ents in order and
+// returns how many there are.
+func keepEntries(ents []wire.Entry, field string, ar *arena, k entryKeeper) int {
+	n := 0
+	for i := range ents {
+		e := &ents[i]
+		data, ok := source(e, field, ar)
+		if !ok || !k.keep(e, data) {
+			continue
+		}
+		if n != i {
+			ents[n] = ents[i]
+		}
+		n++
+	}
+	return n
+}
+
 // runCtx is shared by the stages of one Run.
 type runCtx struct {
 	ar        *arena
