@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,19 +25,35 @@ func newPolicy(cfg *Config) (*access.Policy, error) {
 }
 
 // guard puts every route behind the access policy: Host and Origin rules for all of them, and
-// a principal in the request's context (access.FromContext). /metrics and / are public only
-// with MetricsPublic. Websocket routes go to the websocket server, which admits them with the
-// same Policy.Admit and counts refusals in sluice_ws_upgrades_failed_total.
+// a principal in the request's context (access.FromContext). The login page, its stylesheet
+// and POST /login and /logout need no credential (Host and Origin still hold); /metrics is
+// public only with MetricsPublic, the console's files (/, /console/…) only with ConsolePublic:
+// a browser navigating to them without a credential is sent to /login. Websocket routes go to
+// the websocket server, which admits them with the same Policy.Admit and counts refusals in
+// sluice_ws_upgrades_failed_total.
 func (e *Engine) guard(h http.Handler, reg prometheus.Registerer) http.Handler {
 	refused := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_http_refused_total",
 		Help: "HTTP requests (websocket upgrades included) refused by the access policy, by reason: host, origin, auth."},
 		[]string{"reason"})
 	reg.MustRegister(refused)
 	public := func(r *http.Request) bool {
-		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && web.Public(r.URL.Path) {
-			return true // the web console's files: the page asks for the token itself
+		switch p := r.URL.Path; {
+		case r.Method == http.MethodPost && (p == web.LoginPath || p == web.LogoutPath):
+			return true // they check the token, or end a session, themselves
+		case r.Method != http.MethodGet && r.Method != http.MethodHead:
+			return false
+		case web.Public(p):
+			return true
+		case p == "/metrics":
+			return e.access.MetricsPublic()
 		}
-		return e.access.MetricsPublic() && (r.URL.Path == "/metrics" || r.URL.Path == "/")
+		return e.access.ConsolePublic() && web.Console(r.URL.Path)
+	}
+	login := func(r *http.Request) string {
+		if web.Console(r.URL.Path) {
+			return web.LoginPath
+		}
+		return ""
 	}
 	counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p := access.FromContext(r.Context()); p != nil {
@@ -44,7 +61,7 @@ func (e *Engine) guard(h http.Handler, reg prometheus.Registerer) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
-	guarded := e.access.Handler(counted, access.HandlerOptions{Public: public, OnRefuse: func(r *http.Request, ref *access.Refusal) {
+	guarded := e.access.Handler(counted, access.HandlerOptions{Public: public, Login: login, OnRefuse: func(r *http.Request, ref *access.Refusal) {
 		refused.WithLabelValues(ref.Reason).Inc()
 		e.srv.LogLimited(slog.LevelInfo, "refused:"+ref.Reason, "request refused", "reason", ref.Reason,
 			"method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "err", ref.Message)
@@ -55,6 +72,58 @@ func (e *Engine) guard(h http.Handler, reg prometheus.Registerer) http.Handler {
 			return
 		}
 		guarded.ServeHTTP(w, r)
+	})
+}
+
+// loginRoutes serves the console's login: GET /login (the page), POST /login (the token from
+// its form: a valid one starts a session, sets its cookie and goes to /; an invalid one shows
+// the page again with 401 and the reason) and POST /logout (ends the session, clears the
+// cookie, goes to /login). Logins are logged and counted by principal and outcome in
+// sluice_console_logins_total; neither the token nor the session ID is ever logged.
+func (e *Engine) loginRoutes(reg prometheus.Registerer) {
+	logins := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_console_logins_total",
+		Help: "Console logins (POST /login) by outcome: ok, invalid (a wrong token), or the limit refused (MaxSessions)."},
+		[]string{"outcome"})
+	reg.MustRegister(logins, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sluice_console_sessions",
+		Help: "Console sessions held (at most MaxSessions)."}, func() float64 { return float64(e.access.Sessions()) }))
+	pol := e.access
+	page := func(w http.ResponseWriter, status int, msg string) {
+		web.LoginPage(w, status, msg, pol.Open(), pol.SessionLifetime())
+	}
+	e.mux.HandleFunc("GET "+web.LoginPath, func(w http.ResponseWriter, r *http.Request) {
+		page(w, http.StatusOK, "")
+	})
+	e.mux.HandleFunc("POST "+web.LoginPath, func(w http.ResponseWriter, r *http.Request) {
+		if pol.Open() {
+			http.Redirect(w, r, "/", http.StatusSeeOther)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+		p := pol.Verify(strings.TrimSpace(r.PostFormValue("token")))
+		if p == nil {
+			logins.WithLabelValues("invalid").Inc()
+			e.srv.LogLimited(slog.LevelInfo, "login:invalid", "console login refused: invalid token", "remote", r.RemoteAddr)
+			page(w, http.StatusUnauthorized, "That token is not valid. Check that it was pasted whole and try again.")
+			return
+		}
+		if ref := pol.StartSession(w, r, p); ref != nil {
+			logins.WithLabelValues("MaxSessions").Inc()
+			e.srv.LogLimited(slog.LevelWarn, "login:limit", "console login refused", "principal", p.Name, "err", ref.Message)
+			page(w, ref.Status, ref.Message)
+			return
+		}
+		logins.WithLabelValues("ok").Inc()
+		e.log.Info("console login", "principal", p.Name, "remote", r.RemoteAddr)
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	})
+	e.mux.HandleFunc("POST "+web.LogoutPath, func(w http.ResponseWriter, r *http.Request) {
+		pol.EndSession(w, r)
+		if p := access.FromContext(r.Context()); p != nil {
+			e.log.Info("console logout", "principal", p.Name, "remote", r.RemoteAddr)
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, web.LoginPath, http.StatusSeeOther)
 	})
 }
 

@@ -256,7 +256,7 @@ func TestAccessBrowserAttacks(t *testing.T) {
 }
 
 // TestAccessMetrics: /metrics needs a principal once principals exist, unless MetricsPublic;
-// metrics never show a token; the console page at / is public.
+// metrics never show a token; the console at / follows the same rule.
 func TestAccessMetrics(t *testing.T) {
 	for _, public := range []bool{false, true} {
 		ts := startServer(t, func(c *engine.Config) {
@@ -264,10 +264,13 @@ func TestAccessMetrics(t *testing.T) {
 			c.Server.Tokens = []string{"legacy-token"}
 			c.Access.MetricsPublic = public
 		})
-		// The web console's page at / holds no data and is served to anyone who passes the
-		// Host and Origin rules; the page asks for the token itself (package web).
-		if code, b := httpDo(t, "GET", ts.srv.URL+"/", nil, nil); code != http.StatusOK || strings.Contains(string(b), "tok-") || strings.Contains(string(b), "legacy-token") {
-			t.Fatalf("GET / (the web console) without a token: %d", code)
+		// The web console at / follows the same rule, whatever MetricsPublic says (it has its
+		// own ConsolePublic; TestAccessConsoleLogin).
+		if code, _ := httpDo(t, "GET", ts.srv.URL+"/", nil, nil); code != http.StatusUnauthorized {
+			t.Fatalf("GET / (the web console) without a token: %d, want 401", code)
+		}
+		if code, _ := httpDo(t, "GET", ts.srv.URL+"/", bearer("tok-carol"), nil); code != http.StatusOK {
+			t.Fatalf("GET / (the web console) with a token: %d", code)
 		}
 		for _, path := range []string{"/metrics"} {
 			code, b := httpDo(t, "GET", ts.srv.URL+path, nil, nil)

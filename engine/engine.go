@@ -195,10 +195,14 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.rest = e.newREST(ingestThrottle) // the REST API of Gravwell's clients (engine/rest, searchctrl.go)
 	e.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
-	console := web.Handler(cfg.Web) // the page is public; everything it fetches needs the token
+	wc := cfg.Web
+	wc.Login = !pol.Open() && !pol.ConsolePublic()
+	console := web.Handler(wc) // behind a login when principals or tokens are set (auth.go)
 	e.mux.Handle("GET /{$}", console)
 	e.mux.Handle("GET "+web.Prefix, console)
 	e.mux.Handle("GET /favicon.ico", console)
+	e.mux.Handle("GET /login.css", console)
+	e.loginRoutes(cfg.Registry)
 	e.handler = e.guard(e.mux, cfg.Registry)
 
 	ctx, cancel := context.WithCancel(context.Background())

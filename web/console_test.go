@@ -31,8 +31,9 @@ import (
 
 var screenshots = flag.String("screenshots", "screenshots", "directory the console tests write their screenshots to")
 
-// consoleToken is the credential the test server requires; the page gets it through its
-// token box (localStorage) and offers it as the websocket protocol value.
+// consoleToken is the credential the test server requires; a test logs in with it through the
+// login page (the session cookie then authenticates the page, its sockets and REST calls), or,
+// with ConsolePublic, types it into the page's token box.
 const consoleToken = "console-secret"
 
 // deadAfter is the test's shortened dead-backend period (30 s in production).
@@ -49,6 +50,7 @@ type consoleEnv struct {
 	url    string // the console through the proxy
 	srvURL string // the server itself
 	token  string // the server's token; "" when it has none (loopback only)
+	logged bool   // the browser holds a session cookie (login)
 	ctx    context.Context
 	mu     sync.Mutex
 	errs   []string // uncaught exceptions and console errors of the page
@@ -147,15 +149,25 @@ func (e *consoleEnv) startBrowser(chromium string) {
 	}()
 }
 
-// open loads the console, with the token in localStorage (as a user who typed it into the
-// token box earlier) when the server has one.
+// open loads the console at path, logging in through the login page first when the server has
+// a token and the browser no session yet.
 func (e *consoleEnv) open(path string) {
 	e.t.Helper()
-	if e.token != "" {
-		e.do(chromedp.Navigate(e.url + web.Prefix + "icon.svg"))
-		eval[any](e, fmt.Sprintf(`localStorage.setItem('sluice.token', %q)`, e.token))
+	if e.token != "" && !e.logged {
+		e.login(e.token)
+		e.logged = true
 	}
 	e.do(chromedp.Navigate(e.url + path))
+}
+
+// login opens the login page, types token into it as a user pasting it would, and submits the
+// form; a valid token leads to the console at /.
+func (e *consoleEnv) login(token string) {
+	e.t.Helper()
+	e.do(chromedp.Navigate(e.url + web.LoginPath))
+	e.waitJS("the login form", `document.querySelector('#login-form #token')`, 5*time.Second)
+	e.do(chromedp.SendKeys(chromedp.CSS("#token"), token), chromedp.Submit(chromedp.CSS("#login-form")))
+	e.waitJS("the console after the login", `location.pathname === '/' && document.querySelector('#view-search')`, 10*time.Second)
 }
 
 func (e *consoleEnv) do(steps ...chromedp.Action[chromedp.Void]) {

@@ -7,14 +7,17 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/sluicehq/sluice/engine"
 )
 
 // TestConsoleDashboard: the dashboard fills from a real server's stats socket (sysDesc builds
 // the table, sysStats/idxStats/igstStats fill it); when the pings stop the dead banner names
 // the backend and its last ping, and clears when they return; when the connection drops the
-// socket says it is reconnecting and comes back.
+// socket says it is reconnecting and comes back. The console is public here
+// (ConsolePublic), so the page loads without a login and takes the token in its token box.
 func TestConsoleDashboard(t *testing.T) {
-	e := startConsole(t)
+	e := startConsole(t, func(c *engine.Config) { c.Access.ConsolePublic = true })
 
 	// A new user without a token: both sockets are refused, and the pills say so.
 	e.do(chromedp.Navigate(e.url + "/#dashboard"))

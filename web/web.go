@@ -32,18 +32,15 @@ type Config struct {
 	// DeadAfter is how long the dashboard waits for a ping from a backend before it marks the
 	// backend dead. Default DefaultDeadAfter; tests shorten it.
 	DeadAfter time.Duration
+	// Login tells the page that it is served behind the login (principals or tokens are
+	// configured and the console is not public): it shows a Log out button (POST /logout) and
+	// goes back to the login page when a REST call is refused for want of a credential.
+	Login bool
 }
 
 // Prefix is the path under which the console's modules and styles are served; the page itself
 // is served at "/".
 const Prefix = "/console/"
-
-// Public reports whether a request for path is one for the console's own files (the page,
-// its modules and styles, its icon). They hold no data, so an engine serves them without a
-// credential: the page then asks for the token and offers it on every socket and REST call.
-func Public(path string) bool {
-	return path == "/" || path == "/favicon.ico" || strings.HasPrefix(path, Prefix)
-}
 
 // asset is one embedded file, ready to serve.
 type asset struct {
@@ -53,7 +50,8 @@ type asset struct {
 }
 
 // Handler serves the console: GET / is the page, GET /console/NAME its modules and styles,
-// and GET /favicon.ico its icon. Every response carries a strict Content-Security-Policy (scripts, styles and
+// GET /favicon.ico its icon, and GET /login.css the login page's stylesheet (LoginPage writes
+// the login page itself). Every response carries a strict Content-Security-Policy (scripts, styles and
 // connections from the page's own origin only) and an ETag, so reloads revalidate cheaply.
 // The handler is safe for concurrent use.
 func Handler(cfg Config) http.Handler {
@@ -72,6 +70,7 @@ func Handler(cfg Config) http.Handler {
 		name := strings.TrimPrefix(p, "static/")
 		if name == "index.html" {
 			body = bytes.ReplaceAll(body, []byte("{{DEAD_AFTER_MS}}"), []byte(strconv.FormatInt(cfg.DeadAfter.Milliseconds(), 10)))
+			body = bytes.ReplaceAll(body, []byte("{{LOGIN}}"), []byte(strconv.FormatBool(cfg.Login)))
 		}
 		sum := sha256.Sum256(body)
 		ctype := mime.TypeByExtension(path.Ext(name))
@@ -93,6 +92,10 @@ func Handler(cfg Config) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := "index.html"
+		if r.URL.Path == loginCSS {
+			serveLoginCSS(w, r)
+			return
+		}
 		if r.URL.Path == "/favicon.ico" {
 			name = "icon.svg"
 		} else if r.URL.Path != "/" {

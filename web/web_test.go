@@ -55,6 +55,7 @@ func TestHandler(t *testing.T) {
 	f(web.Prefix+"search.js", 200, "text/javascript; charset=utf-8", "REQ_TS_RANGE")
 	f(web.Prefix+"style.css", 200, "text/css; charset=utf-8", "prefers-color-scheme: dark")
 	f(web.Prefix+"icon.svg", 200, "image/svg+xml", "<svg")
+	f("/login.css", 200, "text/css; charset=utf-8", "prefers-color-scheme: dark")
 	f(web.Prefix+"nope.js", 404, "", "")
 	f(web.Prefix+"index.html", 404, "", "") // the page lives at / only
 	f("/elsewhere", 404, "", "")
@@ -71,5 +72,31 @@ func TestHandler(t *testing.T) {
 	web.Handler(web.Config{}).ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
 	if !strings.Contains(w.Body.String(), `content="30000"`) {
 		t.Error("the zero Config does not give the page a 30 s dead-backend period")
+	}
+}
+
+// TestLoginPage: the login page posts the token to /login, escapes the message it shows, allows
+// no script and a form only to its own origin, and says when no login is needed.
+func TestLoginPage(t *testing.T) {
+	w := httptest.NewRecorder()
+	web.LoginPage(w, http.StatusUnauthorized, `bad <script>alert(1)</script>`, false, 12*time.Hour)
+	r := w.Result()
+	b, _ := io.ReadAll(r.Body)
+	body := string(b)
+	if r.StatusCode != http.StatusUnauthorized || !strings.Contains(body, `<form method="post" action="/login"`) ||
+		!strings.Contains(body, "bad &lt;script&gt;") || strings.Contains(body, "<script") || !strings.Contains(body, "12 hours") {
+		t.Fatalf("login page %d:\n%s", r.StatusCode, body)
+	}
+	csp := r.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "form-action 'self'") || strings.Contains(csp, "script-src") {
+		t.Errorf("CSP %q", csp)
+	}
+	if rp := r.Header.Get("Referrer-Policy"); rp == "no-referrer" {
+		t.Error("no-referrer makes browsers post the form with Origin: null")
+	}
+	w = httptest.NewRecorder()
+	web.LoginPage(w, http.StatusOK, "", true, time.Hour)
+	if body := w.Body.String(); strings.Contains(body, "<form") || !strings.Contains(body, "needs no login") {
+		t.Errorf("open-mode login page:\n%s", body)
 	}
 }

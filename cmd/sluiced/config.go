@@ -36,6 +36,11 @@ type settings struct {
 	AllowInsecure bool                     `json:"allow_insecure"` // -allow-insecure, SLUICE_ALLOW_INSECURE
 	LogLevel      string                   `json:"log_level"`      // -log-level, SLUICE_LOG_LEVEL
 
+	// The web console's login (README: Access): console_public serves it without one.
+	ConsolePublic   bool     `json:"console_public"`   // SLUICE_CONSOLE_PUBLIC
+	SessionLifetime duration `json:"session_lifetime"` // SLUICE_SESSION_LIFETIME
+	MaxSessions     int      `json:"max_sessions"`     // SLUICE_MAX_SESSIONS
+
 	// Limits; zero means the engine's default.
 	MaxConns             int      `json:"max_conns"`               // SLUICE_MAX_CONNS
 	MaxMessageSize       int      `json:"max_message_size"`        // SLUICE_MAX_MESSAGE_SIZE
@@ -248,6 +253,9 @@ func applyEnv(s *settings, env func(string) (string, bool)) error {
 	list("SLUICE_ALLOWED_ORIGINS", &s.AllowedOrigins)
 	list("SLUICE_ALLOWED_HOSTS", &s.AllowedHosts)
 	boolean("SLUICE_METRICS_PUBLIC", &s.MetricsPublic)
+	boolean("SLUICE_CONSOLE_PUBLIC", &s.ConsolePublic)
+	dur("SLUICE_SESSION_LIFETIME", &s.SessionLifetime)
+	num("SLUICE_MAX_SESSIONS", &s.MaxSessions)
 	str("SLUICE_TLS_CERT", &s.TLSCert)
 	str("SLUICE_TLS_KEY", &s.TLSKey)
 	boolean("SLUICE_ALLOW_INSECURE", &s.AllowInsecure)

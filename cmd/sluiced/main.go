@@ -240,6 +240,9 @@ func engineConfig(s settings, logger *slog.Logger) engine.Config {
 	cfg.Access.Principals = s.Principals
 	cfg.Access.AllowedHosts = s.AllowedHosts
 	cfg.Access.MetricsPublic = s.MetricsPublic
+	cfg.Access.ConsolePublic = s.ConsolePublic
+	cfg.Access.SessionLifetime = time.Duration(s.SessionLifetime)
+	cfg.Access.MaxSessions = s.MaxSessions
 	cfg.Access.MaxIngestBytesPerSecond = s.MaxIngestBytesPerSecond
 	cfg.Server.MaxConnsPerPrincipal = s.MaxConnsPerPrincipal
 	cfg.Search.MaxSearchesPerPrincipal = s.MaxSearchesPerPrincipal

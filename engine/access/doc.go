@@ -17,8 +17,12 @@
 //     same-site, e.g. an <img> GET, which carries no Origin) needs an allowed Origin too,
 //     top-level navigations excepted.
 //  3. Credential: a token as any Sec-WebSocket-Protocol value, "Authorization: Bearer",
-//     "Authorization: Basic" (the token as password) or "Gravwell-Token". With no principals
-//     and no tokens configured (loopback mode) every request is the Local admin.
+//     "Authorization: Basic" (the token as password) or "Gravwell-Token"; or, when none is
+//     offered, the web console's session cookie (SessionCookie, set by StartSession after a
+//     login with a valid token). A state-changing request authenticated by the cookie must
+//     carry an Origin, which rule 2 then checks: a browser adds the cookie by itself, so this
+//     is what stops another page from using it (CSRF). With no principals and no tokens
+//     configured (loopback mode) every request is the Local admin.
 //
 // Admit returns the Principal, which the caller carries on the request (NewContext /
 // FromContext) or on the websocket session. CanSee is Gravwell's search ownership rule, used

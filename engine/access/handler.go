@@ -14,6 +14,9 @@ type HandlerOptions struct {
 	Public func(r *http.Request) bool
 	// OnRefuse, when set, is called for every refused request (to log and count it).
 	OnRefuse func(r *http.Request, ref *Refusal)
+	// Login, when set, returns where a browser navigating to r's page without a credential
+	// is sent (303 See Other) instead of being answered 401, or "" for no redirect.
+	Login func(r *http.Request) string
 }
 
 // Handler wraps h so that every request passes Admit first; the principal is then in the
@@ -29,6 +32,13 @@ func (pol *Policy) Handler(h http.Handler, opts HandlerOptions) http.Handler {
 		if ref != nil {
 			if opts.OnRefuse != nil {
 				opts.OnRefuse(r, ref)
+			}
+			if ref.Status == http.StatusUnauthorized && opts.Login != nil && navigating(r) {
+				if to := opts.Login(r); to != "" {
+					w.Header().Set("Cache-Control", "no-store")
+					http.Redirect(w, r, to, http.StatusSeeOther)
+					return
+				}
 			}
 			WriteRefusal(w, r, ref)
 			return

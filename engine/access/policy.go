@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // PrincipalConfig names one principal in the configuration. Its token appears only as a hash.
@@ -38,9 +39,19 @@ type Config struct {
 	// as "name" (any port) or "name:port"; "*" accepts every host and turns the DNS-rebinding
 	// defence off.
 	AllowedHosts []string
-	// MetricsPublic serves /metrics and / without a credential even when principals or
-	// tokens are configured.
+	// MetricsPublic serves /metrics without a credential even when principals or tokens are
+	// configured.
 	MetricsPublic bool
+	// ConsolePublic serves the web console's page and files (/, /console/…) without a
+	// credential even when principals or tokens are configured; the page then needs a token
+	// in its token box. Without it a browser logs in at /login and holds a session cookie.
+	ConsolePublic bool
+	// SessionLifetime is how long a console session (the cookie POST /login sets) lasts from
+	// the login; default DefaultSessionLifetime (12h).
+	SessionLifetime time.Duration
+	// MaxSessions bounds the console sessions held at once; a login past it is refused with
+	// 503 naming MaxSessions. Default DefaultMaxSessions.
+	MaxSessions int
 	// MaxIngestBytesPerSecond bounds the ingest body bytes one principal (one remote address
 	// for Local and Anonymous, LimitKey) sends per second, in bursts of one second's worth: a
 	// faster client is slowed, never refused, and nothing is lost. 0: no limit.
@@ -57,6 +68,8 @@ type Policy struct {
 	hosts         []string // lower-case name or name:port
 	anyHost       bool
 	metricsPublic bool
+	consolePublic bool
+	sessions      *sessions
 }
 
 type key struct {
@@ -66,7 +79,8 @@ type key struct {
 
 // NewPolicy checks cfg and returns its Policy. Errors name the offending principal and field.
 func NewPolicy(cfg Config) (*Policy, error) {
-	pol := &Policy{metricsPublic: cfg.MetricsPublic}
+	pol := &Policy{metricsPublic: cfg.MetricsPublic, consolePublic: cfg.ConsolePublic,
+		sessions: newSessions(cfg.MaxSessions, cfg.SessionLifetime)}
 	names := map[string]bool{}
 	uids := map[int32]string{}
 	hashes := map[[32]byte]string{}
@@ -188,9 +202,16 @@ func (pol *Policy) Admit(r *http.Request) (*Principal, *Refusal) {
 		return nil, &Refusal{Status: http.StatusForbidden, Reason: "origin",
 			Message: "access: cross-site request (Sec-Fetch-Site: " + r.Header.Get("Sec-Fetch-Site") + ") without an allowed origin"}
 	}
-	p, reason := pol.Authenticate(r)
+	p, reason, byCookie := pol.authenticate(r)
 	if p == nil {
 		return nil, &Refusal{Status: http.StatusUnauthorized, Reason: "auth", Message: reason}
+	}
+	if byCookie && StateChanging(r) && r.Header.Get("Origin") == "" {
+		// A browser sends Origin with every POST, DELETE and websocket upgrade; a cookie is
+		// the one credential a browser adds by itself, so without an Origin there is no
+		// telling whose page sent the request (CSRF).
+		return nil, &Refusal{Status: http.StatusForbidden, Reason: "origin",
+			Message: "access: a state-changing request authenticated by the session cookie must carry an Origin header"}
 	}
 	return p, nil
 }
@@ -198,11 +219,34 @@ func (pol *Policy) Admit(r *http.Request) (*Principal, *Refusal) {
 // Authenticate returns the principal whose token r carries, or nil and the reason. In loopback
 // mode (Open) every request is Local. Credentials are taken from every Sec-WebSocket-Protocol
 // value, "Authorization: Bearer TOKEN", "Authorization: Basic" (any user name, the token as
-// password) and "Gravwell-Token"; the first that matches wins.
+// password) and "Gravwell-Token"; the first that matches wins. A request that offers none of
+// them is authenticated by its console session cookie (SessionCookie), if any.
 func (pol *Policy) Authenticate(r *http.Request) (*Principal, string) {
+	p, reason, _ := pol.authenticate(r)
+	return p, reason
+}
+
+// authenticate is Authenticate, also reporting whether the session cookie was the credential.
+func (pol *Policy) authenticate(r *http.Request) (*Principal, string, bool) {
 	if pol.Open() {
-		return Local, ""
+		return Local, "", false
 	}
+	p, reason := pol.headerCredential(r)
+	if p != nil || reason != errNoCredential {
+		return p, reason, false
+	}
+	if c, err := r.Cookie(SessionCookie); err == nil {
+		p, reason := pol.sessions.lookup(c.Value)
+		return p, reason, p != nil
+	}
+	return nil, reason, false
+}
+
+// errNoCredential is headerCredential's reason when a request offers no credential at all.
+const errNoCredential = "access: missing credential (Sec-WebSocket-Protocol, Authorization: Bearer or Gravwell-Token, or the console's session cookie)"
+
+// headerCredential returns the principal of the first token r's headers offer that matches.
+func (pol *Policy) headerCredential(r *http.Request) (*Principal, string) {
 	offered := false
 	try := func(c string) *Principal {
 		c = strings.TrimSpace(c)
@@ -247,7 +291,7 @@ func (pol *Policy) Authenticate(r *http.Request) (*Principal, string) {
 		}
 	}
 	if !offered {
-		return nil, "access: missing credential (Sec-WebSocket-Protocol, Authorization: Bearer or Gravwell-Token)"
+		return nil, errNoCredential
 	}
 	return nil, "access: invalid credential"
 }

@@ -2,7 +2,7 @@
 // URL fragment, the token box, and the two sockets. The query string holds the search
 // (?q=QUERY&range=1h or &start=ISO&end=ISO), so a search can be shared and reloaded.
 
-import {token, setToken} from './socket.js';
+import {token, setToken, behindLogin} from './socket.js';
 import {Dashboard} from './dashboard.js';
 import {SearchConsole} from './search.js';
 
@@ -59,6 +59,18 @@ $('#token-clear').addEventListener('click', () => {
   tokenLabel();
   dashboard.sock.reconnect();
   search.sock.reconnect();
+});
+// Log out: behind the login page, end the session (POST /logout clears the cookie) and go back
+// to the login page.
+const logout = $('#logout-btn');
+logout.hidden = !behindLogin();
+logout.addEventListener('click', async () => {
+  logout.disabled = true;
+  try {
+    await fetch('/logout', {method: 'POST'});
+  } finally {
+    location.assign('/login');
+  }
 });
 function tokenLabel() {
   $('#token-btn').textContent = token() ? 'Token ✓' : 'Token';

@@ -33,6 +33,13 @@ export function setToken(t) {
   }
 }
 
+// behindLogin reports whether the page was served behind the login page (it then holds a
+// session cookie, which the browser sends on every socket and REST call by itself).
+export function behindLogin() {
+  const m = document.querySelector('meta[name="sluice-login"]');
+  return !!m && m.content === 'true';
+}
+
 // authHeaders are the headers that carry the credential on REST calls.
 export function authHeaders() {
   const t = token();
@@ -118,7 +125,10 @@ export class RoutingSocket {
         return;
       }
       let reason;
-      if (!opened) reason = 'the server refused the connection' + (token() ? ' (is the token right?)' : ' (a token may be required)');
+      if (!opened) {
+        const hint = token() ? ' (is the token right?)' : behindLogin() ? ' (has the session ended? log in again)' : ' (a token may be required)';
+        reason = 'the server refused the connection' + hint;
+      }
       else reason = `connection lost (code ${e.code}${e.reason ? ': ' + e.reason : ''})`;
       this.retry(this.lastReason || reason);
       this.lastReason = '';
@@ -221,6 +231,9 @@ export async function api(method, path, body) {
     data = text ? JSON.parse(text) : null;
   } catch {
     data = null;
+  }
+  if (resp.status === 401 && behindLogin() && !token()) {
+    location.assign('/login'); // the session expired or was ended elsewhere
   }
   if (!resp.ok) {
     const msg = (data && (data.Error || data.error)) || text.trim() || resp.statusText;
