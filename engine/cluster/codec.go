@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net/netip"
 
 	"github.com/sluicehq/sluice/wire"
 )
@@ -32,25 +31,10 @@ func appendEntries(dst []byte, ents []wire.Entry, tag func(uint16) uint64) []byt
 	return dst
 }
 
-func appendEntry(dst []byte, e *wire.Entry, tag uint64) []byte {
-	dst = binary.AppendVarint(dst, e.TS)
-	dst = binary.AppendUvarint(dst, tag)
-	switch {
-	case !e.SRC.IsValid():
-		dst = append(dst, 0)
-	case e.SRC.Is4():
-		a := e.SRC.As4()
-		dst = append(append(dst, 4), a[:]...)
-	default:
-		a := e.SRC.As16()
-		dst = append(append(dst, 16), a[:]...)
-	}
-	dst = binary.AppendUvarint(dst, uint64(len(e.Data)))
-	return append(dst, e.Data...)
-}
+func appendEntry(dst []byte, e *wire.Entry, tag uint64) []byte { return wire.AppendEntryBinary(dst, e, tag) }
 
 // entrySize is an upper bound of appendEntry's output for e.
-func entrySize(e *wire.Entry) int { return 10 + 10 + 17 + 10 + len(e.Data) }
+func entrySize(e *wire.Entry) int { return wire.EntryBinarySize(e) }
 
 // decodeEntries appends the entries of b to dst. Data aliases b. tag maps a wire tag index to
 // the entry's Tag; an error from it fails the decoding.
@@ -66,43 +50,14 @@ func decodeEntries(dst []wire.Entry, b []byte, tag func(uint64) (uint16, error))
 	b = b[k:]
 	for i := uint64(0); i < n; i++ {
 		var e wire.Entry
-		ts, k := binary.Varint(b)
-		if k <= 0 {
-			return dst, fmt.Errorf("%w: entry %d: bad timestamp", errCodec, i)
-		}
-		e.TS, b = ts, b[k:]
-		ti, k := binary.Uvarint(b)
-		if k <= 0 {
-			return dst, fmt.Errorf("%w: entry %d: bad tag", errCodec, i)
+		ti, k, err := wire.ReadEntryBinary(b, &e)
+		if err != nil {
+			return dst, fmt.Errorf("%w: entry %d: %v", errCodec, i, err)
 		}
 		b = b[k:]
-		id, err := tag(ti)
-		if err != nil {
+		if e.Tag, err = tag(ti); err != nil {
 			return dst, err
 		}
-		e.Tag = id
-		if len(b) == 0 {
-			return dst, fmt.Errorf("%w: entry %d: truncated", errCodec, i)
-		}
-		sl := int(b[0])
-		b = b[1:]
-		switch {
-		case sl == 0:
-		case sl == 4 && len(b) >= 4:
-			e.SRC = netip.AddrFrom4([4]byte(b[:4]))
-		case sl == 16 && len(b) >= 16:
-			e.SRC = netip.AddrFrom16([16]byte(b[:16]))
-		default:
-			return dst, fmt.Errorf("%w: entry %d: bad source length %d", errCodec, i, sl)
-		}
-		b = b[sl:]
-		dl, k := binary.Uvarint(b)
-		if k <= 0 || dl > uint64(len(b)-k) {
-			return dst, fmt.Errorf("%w: entry %d: bad data length", errCodec, i)
-		}
-		b = b[k:]
-		e.Data = b[:dl:dl]
-		b = b[dl:]
 		dst = append(dst, e)
 	}
 	if len(b) != 0 {
