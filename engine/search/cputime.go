@@ -82,6 +82,9 @@ func meter(ctx context.Context, src Source) Source {
 	if c == nil || src == nil {
 		return src
 	}
+	if ps, ok := src.(PartialSource); ok {
+		return &meteredPartials{meteredSource{src, c}, ps}
+	}
 	if ps, ok := src.(ParallelSource); ok {
 		return &meteredParallel{meteredSource{src, c}, ps}
 	}

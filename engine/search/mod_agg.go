@@ -542,7 +542,12 @@ func (g *aggStage) merge(other stage) error {
 	o := other.(*aggStage)
 	g.mem.merge(o.mem) // o's groups were reserved by o
 	nops := len(g.s.ops)
+	// in o's group order, not the map's, so that a merge gives the same group order every time
+	keys := make([]string, len(o.groups))
 	for key, oi := range o.index {
+		keys[oi] = key
+	}
+	for oi, key := range keys {
 		og := &o.groups[oi]
 		idx, ok := g.index[key]
 		if !ok {

@@ -31,6 +31,9 @@ type ParallelSource interface {
 //     modules, then reassembled in order for the rest of the pipeline, so ordered renderers and
 //     order-sensitive modules (unique, limit) see exactly the single-worker sequence.
 //   - sequential: one goroutine, as with Workers = 1.
+//   - remote (before all others, whatever Workers): when the source is a PartialSource and the
+//     query is mergeable, the holders of the data run the condensing strategy on their own data
+//     and send their Partials, which merge here (partial_remote.go).
 
 // perEntry reports whether impl's stage decides every entry on its own and keeps no state
 // between batches, so any worker may run it on any batch.
@@ -129,41 +132,54 @@ func (pt *Partial) Finish(ctx context.Context, sink Sink) error {
 
 // runCondensing is the condensing strategy: one Partial per worker over ScanUnordered.
 func (q *Query) runCondensing(ctx context.Context, src ParallelSource, sink Sink, rec StatsRecorder, opt RunOptions) error {
+	pr := progress{sink: sink, pos: opt.End}
+	dr := damageReport{sink: sink}
+	sq := q.scanQuery(&opt)
+	sq.OnDamage = dr.add
+	pt, err := q.scanPartial(ctx, src, sq, rec, opt, pr.report)
+	if err != nil {
+		return err
+	}
+	if err := pt.Finish(ctx, sink); err != nil {
+		return err
+	}
+	sink.Progress(opt.Start)
+	return nil
+}
+
+// scanPartial scans sq on opt.Workers goroutines, each into its own Partial (worker w records
+// in shard opt.Shard+w), and returns their merge. onBatch, when not nil, gets the newest
+// timestamp of every batch scanned, from one worker at a time or concurrently.
+func (q *Query) scanPartial(ctx context.Context, src ParallelSource, sq store.ScanQuery, rec StatsRecorder, opt RunOptions, onBatch func(ts int64)) (*Partial, error) {
 	parts := make([]*Partial, opt.Workers)
 	for w := range parts {
 		o := opt
 		o.Shard = opt.Shard + w
 		parts[w] = &Partial{p: newPipeline(q, nil, rec, o)}
 	}
-	pr := progress{sink: sink, pos: opt.End}
-	dr := damageReport{sink: sink}
-	sq := q.scanQuery(&opt)
-	sq.OnDamage = dr.add
 	sq.Meta = parts[0].p.metaQuery(func(w int) *pipeline { return parts[w].p })
 	err := src.ScanUnordered(ctx, sq, opt.Workers,
 		func(w int, batch []wire.Entry) error {
 			if err := parts[w].Add(batch); err != nil {
 				return err
 			}
-			pr.report(batch[len(batch)-1].TS)
+			if onBatch != nil {
+				onBatch(batch[len(batch)-1].TS)
+			}
 			return nil
 		})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	for _, o := range parts[1:] {
 		if err := parts[0].Merge(o); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	if err := parts[0].Finish(ctx, sink); err != nil {
-		return err
-	}
-	sink.Progress(opt.Start)
-	return nil
+	return parts[0], nil
 }
 
 // progress reports the scan position of concurrent workers to a sink, from one goroutine at a

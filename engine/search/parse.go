@@ -59,6 +59,7 @@ type Query struct {
 	// Window is the longest "over" window of any module, in nanoseconds; 0 when none.
 	Window int64
 
+	text             string // the text given to Parse, which Raw may no longer be
 	tagExplicit      bool
 	rendererExplicit bool
 	render           *render.Renderer
@@ -80,7 +81,7 @@ func Parse(query string) (*Query, error) {
 }
 
 func parse(query string) (*Query, *ParseError) {
-	q := &Query{Raw: query}
+	q := &Query{Raw: query, text: query}
 	segs, perr := splitPipes(query)
 	if perr != nil {
 		return nil, perr

@@ -255,6 +255,9 @@ func (q *Query) Run(ctx context.Context, src Source, sink Sink, rec StatsRecorde
 		opt.mem = &memTally{b: opt.Memory}
 		defer opt.mem.release()
 	}
+	if ps, ok := src.(PartialSource); ok && q.Mergeable() {
+		return q.runPartials(ctx, ps, sink, rec, opt)
+	}
 	if opt.Workers > 1 {
 		if ps, ok := src.(ParallelSource); ok && q.Mergeable() {
 			return q.runCondensing(ctx, ps, sink, rec, opt)
