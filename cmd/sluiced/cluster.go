@@ -56,6 +56,7 @@ func clusterConfig(s settings, listen string, logger *slog.Logger) (cfg cluster.
 // webserver keeps no store. attach finishes the job once the engine is running.
 func startCluster(ccfg cluster.Config, cfg *engine.Config, procRoot string) (node *cluster.Node, attach func(*engine.Engine) error, err error) {
 	ccfg.Collector = collect.NewCollector(collect.Config{FS: collect.FS{Root: procRoot}})
+	ccfg.SearchWorkers = cfg.Search.Workers
 	node, err = cluster.New(ccfg)
 	if err != nil {
 		return nil, nil, err

@@ -31,7 +31,9 @@ func appendEntries(dst []byte, ents []wire.Entry, tag func(uint16) uint64) []byt
 	return dst
 }
 
-func appendEntry(dst []byte, e *wire.Entry, tag uint64) []byte { return wire.AppendEntryBinary(dst, e, tag) }
+func appendEntry(dst []byte, e *wire.Entry, tag uint64) []byte {
+	return wire.AppendEntryBinary(dst, e, tag)
+}
 
 // entrySize is an upper bound of appendEntry's output for e.
 func entrySize(e *wire.Entry) int { return wire.EntryBinarySize(e) }

@@ -72,6 +72,9 @@ type Config struct {
 	// MaxMessageBytes bounds one entry message or search chunk; default 512 KiB (NATS's
 	// default max_payload is 1 MiB).
 	MaxMessageBytes int
+	// SearchWorkers is how many goroutines an indexer's share of a mergeable query scans and
+	// aggregates with; default (0) GOMAXPROCS, all the cores.
+	SearchWorkers int
 	// SearchTimeout is how long a search waits for the next chunk of a live indexer before
 	// giving it up with a warning; default DeadAfter.
 	SearchTimeout time.Duration

@@ -22,10 +22,14 @@
 // acknowledged to an ingesting client is lost while the stream keeps it (Config.MaxAge).
 //
 // Searches fan out: the node's search.Source sends the scan to every indexer (subject
-// sluice.scan.NAME), each scans its own store (accelerators and workers included) and streams
-// the entries back in chunks, one chunk in flight per indexer (the webserver answers each
-// chunk when it has taken it, which is the flow control); the webserver merges the streams in
-// time order and runs the pipeline and renderers. An indexer that is dead, or silent past
-// Config.SearchTimeout mid-search, ends its stream with a warning on the search naming it and
-// the time range whose entries are missing.
+// sluice.scan.NAME). For a mergeable query (search.PartialSource, partial.go) each indexer runs
+// the query's share, up to its first condensing module, on its own store with
+// Config.SearchWorkers goroutines and streams back the encoded partial aggregate and its module
+// statistics; the webserver merges the shares in indexer-name order and finishes the pipeline.
+// For other queries each indexer scans its own store (accelerators and workers included) and
+// streams the entries back; the webserver merges the streams in time order and runs the
+// pipeline and renderers. Either way chunks travel one in flight per indexer (the webserver
+// answers each chunk when it has taken it, which is the flow control). An indexer that is
+// dead, or silent past Config.SearchTimeout mid-search, ends its stream with a warning on the
+// search naming it and the time range whose entries are missing.
 package cluster

@@ -114,28 +114,9 @@ func keys(m map[string]json.RawMessage) []string {
 // TestClusterIndexerKilledMidSearch: an indexer that dies while it streams a search's entries
 // ends the search with a warning naming it and the missing time range, never a hang.
 func TestClusterIndexerKilledMidSearch(t *testing.T) {
-	url := startNATS(t)
-	idx1 := startNode(t, nodeConfig(url, "idx-1", cluster.RoleIndexer), "")
-	cfg2 := nodeConfig(url, "idx-2", cluster.RoleIndexer)
-	cfg2.MaxMessageBytes = 512 // a few entries per chunk: a long stream of chunks
-	idx2 := startNode(t, cfg2, "")
-	web := startNode(t, nodeConfig(url, "web-a", cluster.RoleWebserver), "")
-	waitSpread(t, web, 2)
-	const n = 20000
-	for off := 0; off < n; off += 5000 {
-		if code, body := postIngest(t, web.url, appEntries("app", off, 5000, 100*time.Millisecond)); code != 200 {
-			t.Fatalf("ingest: %d %s", code, body)
-		}
-	}
-	waitFor(t, 30*time.Second, "indexers to store every entry", func() bool { return idx1.stored()+idx2.stored() == n })
-
-	c := dial(t, web.url, "/api/ws/search", "PONG", "parse", "search", "attach")
-	c.write(map[string]any{"type": "search", "data": map[string]any{"SearchString": "tag=app",
-		"SearchStart": base.Format(time.RFC3339Nano), "SearchEnd": base.Add(time.Hour).Format(time.RFC3339Nano)}})
-	var r struct{ OutputSearchSubproto string }
-	json.Unmarshal(c.recv("search"), &r)
-	ch := r.OutputSearchSubproto
-	c.write(map[string]any{"type": "search", "data": map[string]any{"Ok": true, "OutputSearchSubproto": ch}})
+	// a few entries per chunk: a long stream of chunks
+	idx1, idx2, web, n := killSetup(t, 512)
+	c, ch := launch(t, web, "tag=app")
 	var cr countReply
 	for {
 		c.do(ch, map[string]any{"ID": 3}, &cr)
@@ -146,20 +127,40 @@ func TestClusterIndexerKilledMidSearch(t *testing.T) {
 			break
 		}
 	}
-	idx2.kill(t)
 	killed := time.Now()
-	for !cr.Finished {
-		if time.Since(killed) > 10*time.Second {
-			t.Fatalf("search hangs after the indexer died: %+v", cr)
-		}
-		time.Sleep(20 * time.Millisecond)
-		c.do(ch, map[string]any{"ID": 3}, &cr)
-	}
+	cr = killAndWait(t, idx2, c, ch)
 	if !strings.Contains(cr.Warning, "indexer idx-2 (idx-2:9404)") || !strings.Contains(cr.Warning, "missing") ||
 		cr.EntryCount >= n || cr.EntryCount < idx1.stored() {
 		t.Fatalf("after the kill: %+v (idx-1 holds %d)", cr, idx1.stored())
 	}
 	t.Logf("finished %s after the kill with %d of %d entries: %s", time.Since(killed).Round(time.Millisecond), cr.EntryCount, n, cr.Warning)
+}
+
+// TestClusterIndexerKilledMidPartial: an indexer killed while it streams its share of a
+// mergeable query (partial aggregates) makes the search finish, without hanging, with a
+// Warning naming it and the range it held, and with exactly the other indexer's share.
+func TestClusterIndexerKilledMidPartial(t *testing.T) {
+	// a few groups per chunk: a long stream of chunks
+	idx1, idx2, web, _ := killSetup(t, 256)
+	// one group per entry: idx-2's share is ~10 000 groups, hundreds of chunks
+	c, ch := launch(t, web, "tag=app json i | count by i | table")
+	waitFor(t, 30*time.Second, "idx-2's first chunks", func() bool { return web.node.PartialChunksFrom("idx-2") > 0 })
+	var cr countReply
+	c.do(ch, map[string]any{"ID": 3}, &cr)
+	if cr.Finished {
+		t.Skipf("the search finished before the kill could land mid-share")
+	}
+	killed := time.Now()
+	cr = killAndWait(t, idx2, c, ch)
+	if !strings.Contains(cr.Warning, "indexer idx-2 (idx-2:9404)") || !strings.Contains(cr.Warning, "mid-search") ||
+		!strings.Contains(cr.Warning, "missing") || cr.EntryCount != idx1.stored() {
+		t.Fatalf("after the kill: %+v (idx-1 holds %d)", cr, idx1.stored())
+	}
+	if got := web.node.PartialShares(); got != 1 {
+		t.Fatalf("%d whole shares, want idx-1's alone", got)
+	}
+	t.Logf("finished %s after the kill with idx-1's %d groups (%d chunks from idx-2 before): %s", time.Since(killed).Round(time.Millisecond),
+		cr.EntryCount, web.node.PartialChunksFrom("idx-2"), cr.Warning)
 }
 
 // TestClusterIndexerKilledMidIngest: an indexer killed while entries stream in loses no
@@ -228,4 +229,53 @@ func TestClusterIndexerKilledMidIngest(t *testing.T) {
 	}
 	t.Logf("%d acknowledged, %d found, %d stored twice (a batch stored by the killed indexer before its ack was lost is delivered again)",
 		len(acked), len(tab.Entries.Rows), dups)
+}
+
+// killSetup starts two indexers, idx-2 sending chunks of at most maxMsg bytes, and a webserver,
+// and ingests n entries spread over both indexers.
+func killSetup(t *testing.T, maxMsg int) (idx1, idx2, web *testNode, n uint64) {
+	url := startNATS(t)
+	idx1 = startNode(t, nodeConfig(url, "idx-1", cluster.RoleIndexer), "")
+	cfg2 := nodeConfig(url, "idx-2", cluster.RoleIndexer)
+	cfg2.MaxMessageBytes = maxMsg
+	idx2 = startNode(t, cfg2, "")
+	web = startNode(t, nodeConfig(url, "web-a", cluster.RoleWebserver), "")
+	waitSpread(t, web, 2)
+	n = 20000
+	for off := 0; off < int(n); off += 5000 {
+		if code, body := postIngest(t, web.url, appEntries("app", off, 5000, 100*time.Millisecond)); code != 200 {
+			t.Fatalf("ingest: %d %s", code, body)
+		}
+	}
+	waitFor(t, 30*time.Second, "indexers to store every entry", func() bool { return idx1.stored()+idx2.stored() == n })
+	return idx1, idx2, web, n
+}
+
+// launch starts query over the first hour of the test data on web and acknowledges it; it
+// returns the client and the search's output channel.
+func launch(t *testing.T, web *testNode, query string) (*wsClient, string) {
+	c := dial(t, web.url, "/api/ws/search", "PONG", "parse", "search", "attach")
+	c.write(map[string]any{"type": "search", "data": map[string]any{"SearchString": query,
+		"SearchStart": base.Format(time.RFC3339Nano), "SearchEnd": base.Add(time.Hour).Format(time.RFC3339Nano)}})
+	var r struct{ OutputSearchSubproto string }
+	json.Unmarshal(c.recv("search"), &r)
+	ch := r.OutputSearchSubproto
+	c.write(map[string]any{"type": "search", "data": map[string]any{"Ok": true, "OutputSearchSubproto": ch}})
+	return c, ch
+}
+
+// killAndWait kills idx mid-search and waits, at most 10 s, for the search on channel ch to
+// finish.
+func killAndWait(t *testing.T, idx *testNode, c *wsClient, ch string) countReply {
+	idx.kill(t)
+	killed := time.Now()
+	var cr countReply
+	for !cr.Finished {
+		if time.Since(killed) > 10*time.Second {
+			t.Fatalf("search hangs after the indexer died: %+v", cr)
+		}
+		time.Sleep(20 * time.Millisecond)
+		c.do(ch, map[string]any{"ID": 3}, &cr)
+	}
+	return cr
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -45,6 +46,10 @@ type Node struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	subs   []*nats.Subscription
+
+	partialShares atomic.Uint64 // indexer shares of mergeable queries received whole
+	chunkMu       sync.Mutex
+	chunks        map[string]uint64 // partial chunks received, by indexer
 }
 
 // New connects to NATS, creates the entry stream when it does not exist, starts the

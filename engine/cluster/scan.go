@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/sluicehq/sluice/engine/search"
 	"github.com/sluicehq/sluice/engine/store"
 	"github.com/sluicehq/sluice/wire"
 )
@@ -25,6 +26,10 @@ type scanRequest struct {
 	Start, End int64
 	Ascending  bool
 	Filter     [][][]uint64 `json:",omitempty"` // store.Filter clauses: the accelerators' block filter
+	// Partial, when set, asks for the indexer's share of a mergeable query (partial.go)
+	// instead of entries; TagIDs are then the requester's IDs of Tags, in order.
+	Partial *search.PartialRequest `json:",omitempty"`
+	TagIDs  []uint16               `json:",omitempty"`
 }
 
 // Chunk kinds: the first byte of every chunk.
@@ -32,6 +37,7 @@ const (
 	chunkEntries = 'E' // followed by an entry batch (codec.go)
 	chunkDamage  = 'D' // followed by a JSON store.Damage: data the indexer's scan could not read
 	chunkEnd     = 'Z' // the scan is over; followed by an error text, empty on success
+	chunkPartial = 'P' // followed by a chunk of the indexer's share (search.Partial.Encode, search.StatsTally)
 )
 
 // serveScan runs a scan of the local store and streams it to the requester in chunks of at
@@ -45,6 +51,10 @@ func (x *indexer) serveScan(msg *nats.Msg) {
 	var req scanRequest
 	if err := json.Unmarshal(msg.Data, &req); err != nil {
 		_ = x.n.nc.Publish(msg.Reply, append([]byte{chunkEnd}, "cluster: bad scan request: "+err.Error()...))
+		return
+	}
+	if req.Partial != nil {
+		go x.scanPartial(msg.Reply, req)
 		return
 	}
 	go x.scan(msg.Reply, req)
@@ -317,15 +327,9 @@ func (s *remoteSource) next(ctx context.Context, st *stream, q store.ScanQuery) 
 				}
 				return nil
 			case chunkDamage:
-				var d store.Damage
-				if err := json.Unmarshal(msg.Data[1:], &d); err != nil {
-					return fmt.Errorf("cluster: indexer %s: bad damage report: %w", st.name, err)
+				if err := damaged(msg, st.name, q); err != nil {
+					return err
 				}
-				d.Reason = "indexer " + st.name + ": " + d.Reason
-				if q.OnDamage != nil {
-					q.OnDamage(d)
-				}
-				_ = msg.Respond(nil)
 				// no entries yet: the caller waits for the next chunk
 				st.pos, st.ents = 0, st.ents[:0]
 				return nil
@@ -355,6 +359,20 @@ func (s *remoteSource) next(ctx context.Context, st *stream, q store.ScanQuery) 
 			return nil
 		}
 	}
+}
+
+// damaged passes the damage report of indexer name in msg on to q.OnDamage (the search's
+// warning) and acknowledges it.
+func damaged(msg *nats.Msg, name string, q store.ScanQuery) error {
+	var d store.Damage
+	if err := json.Unmarshal(msg.Data[1:], &d); err != nil {
+		return fmt.Errorf("cluster: indexer %s: bad damage report: %w", name, err)
+	}
+	d.Reason = "indexer " + name + ": " + d.Reason
+	if q.OnDamage != nil {
+		q.OnDamage(d)
+	}
+	return msg.Respond(nil)
 }
 
 func (s *remoteSource) alive(name string) bool {

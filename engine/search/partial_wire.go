@@ -68,8 +68,8 @@ const (
 	accUnique
 )
 
-// Encode writes pt's state as chunks of at most about maxBytes each (one group or sorted entry
-// bigger than that goes alone) and hands each chunk to send, which may keep it. An empty
+// Encode writes pt's state as chunks of at most maxBytes each (a group or sorted entry bigger
+// than that goes alone) and hands each chunk to send, which may keep it. An empty
 // Partial sends nothing. pt must not be fed or finished during the call.
 func (pt *Partial) Encode(maxBytes int, send func(chunk []byte) error) error {
 	p := pt.p
@@ -78,6 +78,7 @@ func (pt *Partial) Encode(maxBytes int, send func(chunk []byte) error) error {
 	case *aggStage:
 		w.head = appendAggHead(nil, p.ci, st)
 		for i := range st.groups {
+			w.start()
 			w.body = st.appendGroup(w.body, &st.groups[i])
 			if err := w.item(); err != nil {
 				return err
@@ -86,6 +87,7 @@ func (pt *Partial) Encode(maxBytes int, send func(chunk []byte) error) error {
 	case *sortStage:
 		w.head = binary.AppendUvarint([]byte{partialWireVersion, wireSort}, uint64(p.ci))
 		for i := range st.items {
+			w.start()
 			w.body = appendWireEntry(w.body, &st.items[i].e)
 			if err := w.item(); err != nil {
 				return err
@@ -97,21 +99,32 @@ func (pt *Partial) Encode(maxBytes int, send func(chunk []byte) error) error {
 	return w.flush()
 }
 
-// chunkWriter cuts a stream of encoded items into chunks: head, item count, items.
+// chunkWriter cuts a stream of encoded items into chunks (head, item count, items) of at most
+// max bytes, unless one item alone is bigger.
 type chunkWriter struct {
 	max  int
 	head []byte
 	body []byte
-	n    int
+	mark int // where the last item starts in body
+	n    int // items in body
 	send func([]byte) error
 }
 
-// item counts the item just appended to body and sends the chunk once it is full.
+// start marks the start of the next item, appended to body by the caller.
+func (w *chunkWriter) start() { w.mark = len(w.body) }
+
+// item counts the item just appended to body; the items before it go out as a chunk first
+// when it would not fit with them.
 func (w *chunkWriter) item() error {
-	w.n++
-	if len(w.head)+len(w.body) >= w.max {
-		return w.flush()
+	if w.n > 0 && len(w.head)+binary.MaxVarintLen64+len(w.body) > w.max {
+		last := append([]byte(nil), w.body[w.mark:]...)
+		w.body = w.body[:w.mark]
+		if err := w.flush(); err != nil {
+			return err
+		}
+		w.body = append(w.body, last...)
 	}
+	w.n++
 	return nil
 }
 
@@ -579,7 +592,7 @@ const (
 	ctrScratch
 )
 
-// EncodeStats sends the tally as chunks of at most about maxBytes, in module and bucket order.
+// EncodeStats sends the tally as chunks of at most maxBytes, in module and bucket order.
 // Nothing is sent when nothing was recorded.
 func (t *StatsTally) EncodeStats(maxBytes int, send func(chunk []byte) error) error {
 	all := map[tallyKey]wire.Counters{}
@@ -601,6 +614,7 @@ func (t *StatsTally) EncodeStats(maxBytes int, send func(chunk []byte) error) er
 	w.head = binary.AppendVarint([]byte{partialWireVersion, wireStats}, t.width)
 	for _, k := range keys {
 		c := all[k]
+		w.start()
 		w.body = binary.AppendUvarint(w.body, uint64(k.module))
 		w.body = binary.AppendUvarint(w.body, uint64(k.bucket))
 		var mask uint64

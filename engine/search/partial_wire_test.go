@@ -66,7 +66,7 @@ func TestPartialWireMergeEquivalence(t *testing.T) {
 		if !q.Mergeable() {
 			t.Fatalf("%s: not mergeable", query)
 		}
-		for _, chunk := range []int{1, 300, 1 << 20} {
+		for _, chunk := range []int{1, 1500, 1 << 20} {
 			mem := feedShares(t, q, opt, func(int) StatsRecorder { return nil }, ents)
 			viaWire := feedShares(t, q, opt, func(int) StatsRecorder { return nil }, ents)
 			for _, o := range mem[1:] {
@@ -79,7 +79,7 @@ func TestPartialWireMergeEquivalence(t *testing.T) {
 			for _, pt := range viaWire {
 				err := pt.Encode(chunk, func(c []byte) error {
 					chunks++
-					if len(c) > chunk+4096 && chunk > 1 {
+					if len(c) > chunk && chunk > 1000 {
 						t.Fatalf("%s: chunk of %d bytes for a limit of %d", query, len(c), chunk)
 					}
 					return into.AddWire(c)
