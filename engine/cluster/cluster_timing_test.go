@@ -125,65 +125,80 @@ func (s *countSink) Progress(int64)         {}
 // searchN entries are stored once; each iteration runs the query over all of them.
 const searchN = 200_000
 
+// rawOnly hides a cluster source's partial aggregates (search.PartialSource): the indexers
+// ship entries and the webserver runs the whole pipeline, as before issue 16 step 3.
+type rawOnly struct{ search.Source }
+
 // BenchmarkClusterSearch: a raw scan (every entry to the webserver) and an aggregation over
-// searchN entries spread over k indexers, against one process holding them.
+// searchN entries spread over k indexers, against one process holding them. The aggregation
+// runs on the indexers (partial aggregates, "count") and, for comparison, on the webserver
+// over shipped entries ("count-raw").
 func BenchmarkClusterSearch(b *testing.B) {
 	queries := map[string]string{"entries": "tag=app", "count": "tag=app json host | count by host"}
-	for _, qn := range []string{"entries", "count"} {
-		run := func(b *testing.B, src search.Source, tags search.TagResolver, want int) {
-			q, err := search.Parse(queries[qn])
-			if err != nil {
-				b.Fatal(err)
-			}
-			ids, _ := tags.MatchTags(q.TagPatterns)
-			b.SetBytes(dataBytes(benchEntries(0, 1)) * searchN)
-			b.ReportAllocs()
-			c0, t0 := cpuNow(), time.Now()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				var s countSink
-				err := q.Run(context.Background(), src, &s, nil, search.RunOptions{Tags: ids,
-					Start: base.UnixNano(), End: base.Add(time.Hour).UnixNano()})
-				if err != nil || s.n != want {
-					b.Fatalf("%s: %d rows, want %d: %v", qn, s.n, want, err)
-				}
-			}
-			b.StopTimer()
-			report(b, b.N*searchN, time.Since(t0), cpuNow()-c0)
+	run := func(b *testing.B, qn string, src search.Source, tags search.TagResolver) {
+		q, err := search.Parse(queries[qn])
+		if err != nil {
+			b.Fatal(err)
 		}
 		want := searchN
 		if qn == "count" {
 			want = 7
 		}
-		b.Run(qn+"/single", func(b *testing.B) {
-			st, err := store.Open(store.Config{Dir: b.TempDir(), Logger: quiet()})
-			if err != nil {
+		ids, _ := tags.MatchTags(q.TagPatterns)
+		b.SetBytes(dataBytes(benchEntries(0, 1)) * searchN)
+		b.ReportAllocs()
+		c0, t0 := cpuNow(), time.Now()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			var s countSink
+			err := q.Run(context.Background(), src, &s, nil, search.RunOptions{Tags: ids,
+				Start: base.UnixNano(), End: base.Add(time.Hour).UnixNano()})
+			if err != nil || s.n != want {
+				b.Fatalf("%s: %d rows, want %d: %v", qn, s.n, want, err)
+			}
+		}
+		b.StopTimer()
+		report(b, b.N*searchN, time.Since(t0), cpuNow()-c0)
+	}
+	b.Run("single", func(b *testing.B) {
+		st, err := store.Open(store.Config{Dir: b.TempDir(), Logger: quiet()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		tag, _ := st.TagID("app")
+		ents := benchEntries(tag, searchN)
+		for lo := 0; lo < searchN; lo += benchBatch {
+			if err := st.Ingest(ents[lo:min(lo+benchBatch, searchN)]); err != nil {
 				b.Fatal(err)
 			}
-			defer st.Close()
-			tag, _ := st.TagID("app")
+		}
+		for _, qn := range []string{"entries", "count"} {
+			b.Run(qn, func(b *testing.B) { run(b, qn, st, st) })
+		}
+	})
+	for k := 1; k <= 3; k++ {
+		b.Run(fmt.Sprintf("indexers=%d", k), func(b *testing.B) {
+			web, idx := benchCluster(b, k)
+			sink := web.node.Ingest()
+			tag, _ := sink.TagID("app")
 			ents := benchEntries(tag, searchN)
 			for lo := 0; lo < searchN; lo += benchBatch {
-				if err := st.Ingest(ents[lo:min(lo+benchBatch, searchN)]); err != nil {
+				if err := sink.Ingest(ents[lo:min(lo+benchBatch, searchN)]); err != nil {
 					b.Fatal(err)
 				}
 			}
-			run(b, st, st, want)
-		})
-		for k := 1; k <= 3; k++ {
-			b.Run(fmt.Sprintf("%s/indexers=%d", qn, k), func(b *testing.B) {
-				web, idx := benchCluster(b, k)
-				sink := web.node.Ingest()
-				tag, _ := sink.TagID("app")
-				ents := benchEntries(tag, searchN)
-				for lo := 0; lo < searchN; lo += benchBatch {
-					if err := sink.Ingest(ents[lo:min(lo+benchBatch, searchN)]); err != nil {
-						b.Fatal(err)
-					}
+			waitFor(b, 2*time.Minute, "the indexers to store every entry", func() bool { return storedAll(idx) >= searchN })
+			src := web.node.Source()
+			b.Run("entries", func(b *testing.B) { run(b, "entries", src, web.node.Tags()) })
+			b.Run("count", func(b *testing.B) {
+				shares := web.node.PartialShares()
+				run(b, "count", src, web.node.Tags())
+				if got := web.node.PartialShares() - shares; got == 0 {
+					b.Fatal("the count did not use partial aggregates")
 				}
-				waitFor(b, 2*time.Minute, "the indexers to store every entry", func() bool { return storedAll(idx) >= searchN })
-				run(b, web.node.Source(), web.node.Tags(), want)
 			})
-		}
+			b.Run("count-raw", func(b *testing.B) { run(b, "count", rawOnly{src}, web.node.Tags()) })
+		})
 	}
 }
