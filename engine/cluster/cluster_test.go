@@ -69,6 +69,7 @@ func TestClusterSearchEqualsSingleNode(t *testing.T) {
 		"tag=app json host bytes | sum bytes by host | chart sum by host",
 		"tag=app json host bytes | mean bytes over 10m | chart mean",
 		"tag=app count",
+		"tag=* count by TAG | table",
 		// not mergeable (unique before any condensing module): entries, merged by time
 		"tag=* json host | unique host | table host",
 	} {

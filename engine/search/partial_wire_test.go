@@ -296,6 +296,7 @@ func TestRunPartialsEqualsOneStore(t *testing.T) {
 		"tag=json,kv,syslog,csv kv status bytes | count by status over 5m",
 		"tag=json,kv,syslog,csv kv bytes | sort by bytes desc | limit 30",
 		"tag=json,kv,syslog,csv count",
+		"tag=json,kv,syslog,csv count by TAG", // answered from block summaries, tags mapped
 	} {
 		q, err := Parse(query)
 		if err != nil {
