@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math/rand"
+	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -114,36 +116,11 @@ func TestAccelEqualsPlain(t *testing.T) {
 	}
 	skipped := 0
 	for _, query := range queries {
-		q, err := Parse(query)
-		if err != nil {
-			t.Fatalf("Parse(%q): %v", query, err)
+		q, _, counts := accelRuns(t, st, query, []uint16{tag})
+		if counts.Blocks == 0 {
+			t.Fatalf("%s: the scan considered no blocks", query)
 		}
-		var want []outEntry
-		for i, c := range []struct {
-			workers int
-			noAccel bool
-		}{{1, true}, {1, false}, {2, false}, {2, true}} {
-			sink := &memSink{}
-			var counts store.ScanCounts
-			opt := RunOptions{Tags: []uint16{tag}, Start: tStart, End: tEnd, Workers: c.workers, NoAccel: c.noAccel, Counts: &counts}
-			if err := q.Run(context.Background(), st, sink, nil, opt); err != nil {
-				t.Fatalf("%s: %v", query, err)
-			}
-			if counts.Blocks == 0 {
-				t.Fatalf("%s: the scan considered no blocks", query)
-			}
-			if c.noAccel && counts.Skipped != 0 {
-				t.Fatalf("%s: NoAccel skipped %d blocks", query, counts.Skipped)
-			}
-			skipped += int(counts.Skipped)
-			if i == 0 {
-				want = sink.out
-				continue
-			}
-			if msg := diffOut(want, sink.out); msg != "" {
-				t.Fatalf("%s (workers %d, accel %v): %s", query, c.workers, !c.noAccel, msg)
-			}
-		}
+		skipped += int(counts.Skipped)
 		if query == queries[0] || query == queries[1] {
 			var counts store.ScanCounts
 			if err := q.Run(context.Background(), st, &memSink{}, nil, RunOptions{Tags: []uint16{tag}, Start: tStart, End: tEnd, Counts: &counts}); err != nil {
@@ -157,4 +134,202 @@ func TestAccelEqualsPlain(t *testing.T) {
 	if skipped == 0 {
 		t.Fatal("no query skipped a block")
 	}
+}
+
+// fieldAccelStore opens a store with one well per named-field extractor (kv, json, syslog,
+// csv), the default fulltext well and a well without accelerator, and fills it with generated
+// entries of every format in every well, with values chosen to trip the accelerators: JSON
+// escapes, quoted kv values, numbers written several ways, case differences, IP-looking
+// hosts, empty values, and sources from a small set.
+func fieldAccelStore(t testing.TB, n int, seed int64) (*store.Store, []uint16, func(r *rand.Rand) string) {
+	st, err := store.Open(store.Config{Dir: t.TempDir(), BlockSize: 2 << 10, ScanBatch: 64, Wells: []store.WellConfig{
+		{Name: "kvw", Tags: []string{"kvw"}, Accel: store.AccelConfig{Extractor: "kv", Fields: []string{"host", "user", "code"}, Quoted: true}},
+		{Name: "jw", Tags: []string{"jw"}, Accel: store.AccelConfig{Extractor: "json", Fields: []string{"host", "code", "a.b", "ok"}}},
+		{Name: "sw", Tags: []string{"sw"}, Accel: store.AccelConfig{Extractor: "syslog", Fields: []string{"Hostname", "Appname", "Severity", "Structured[ex@1].k"}}},
+		{Name: "cw", Tags: []string{"cw"}, Accel: store.AccelConfig{Extractor: "csv", Fields: []string{"host", "[2]"}, Header: "ts,host,code"}},
+		{Name: "nw", Tags: []string{"nw"}, Accel: store.AccelConfig{Extractor: "none"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var tags []uint16
+	for _, name := range []string{"kvw", "jw", "sw", "cw", "fw", "nw"} {
+		id, err := st.TagID(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tags = append(tags, id)
+	}
+	hosts := []string{"web1", "WEB1", "db-2", "10.0.0.5", "web1.example.com", "", "h7", "h8", "h9", "h10", "h11", "h12"}
+	codes := []string{"404", "404.0", "4.04e2", "007", "7", "-0", "0", "500", "x404", "true"}
+	users := []string{"bob smith", "bob", `b\"q`, "eve", "Eve"}
+	apps := []string{"sshd", "cron", "su", "app-1"}
+	r := rand.New(rand.NewSource(seed))
+	pick := func(r *rand.Rand, s []string) string { return s[r.Intn(len(s))] }
+	jsonEsc := func(s string) string { // escapes some letters as \u00XX
+		var b strings.Builder
+		for _, c := range []byte(s) {
+			if c >= 'a' && c <= 'z' && r.Intn(3) == 0 {
+				fmt.Fprintf(&b, `\u%04x`, c)
+			} else if c == '"' || c == '\\' {
+				b.WriteString(`\` + string(c))
+			} else {
+				b.WriteByte(c)
+			}
+		}
+		return b.String()
+	}
+	// line formats an entry: kv, json, syslog or csv (form 0..3)
+	line := func(i, form int) string {
+		h, c, u := pick(r, hosts), pick(r, codes), pick(r, users)
+		if i%1000 < 30 { // rare hosts in runs: n0, n1, ...
+			h = "n" + strconv.Itoa(i/1000)
+		}
+		switch form {
+		case 0:
+			return fmt.Sprintf(`t=1 host=%s user="%s" code=%s id=%d`, h, u, c, r.Intn(1e6))
+		case 1:
+			code := c
+			if r.Intn(2) == 0 {
+				code = `"` + c + `"`
+			}
+			return fmt.Sprintf(`{"host":"%s","code":%s,"a":{"b":"%s"},"ok":%v,"id":%d}`, jsonEsc(h), code, jsonEsc(u), r.Intn(2) == 0, r.Intn(1e6))
+		case 2:
+			return fmt.Sprintf(`<%d>1 2024-05-01T09:00:00Z %s %s %d - [ex@1 k="%s"] id=%d`, r.Intn(192), h, pick(r, apps), r.Intn(100), u, r.Intn(1e6))
+		}
+		return fmt.Sprintf(`%d, %s ,%s,"%s"`, r.Intn(1e6), h, c, strings.ReplaceAll(u, `"`, `""`))
+	}
+	srcs := []netip.Addr{{}, netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("::ffff:10.0.0.3"), netip.MustParseAddr("2001:db8::1")}
+	ents := make([]wire.Entry, n)
+	for i := range ents {
+		k, form := r.Intn(len(tags)), r.Intn(4)
+		if i%1000 < 30 && k < 4 { // the rare hosts are in their well's format
+			form = k
+		}
+		ents[i] = wire.Entry{TS: tStart + int64(i)*int64(time.Hour)/int64(n), Tag: tags[k], Data: []byte(line(i, form))}
+		// sources and hosts come in runs, so needles by either skip blocks
+		ents[i].SRC = srcs[(i/300+r.Intn(2))%len(srcs)]
+		if i%700 < 50 {
+			ents[i].SRC = netip.MustParseAddr("192.168.7." + fmt.Sprint(i/700))
+		}
+	}
+	for lo := 0; lo < len(ents); lo += 1000 {
+		if err := st.Ingest(ents[lo:min(lo+1000, len(ents))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	query := func(r *rand.Rand) string {
+		v := func(s []string) string { return strconv.Quote(pick(r, s)) }
+		var mods []string
+		for range 1 + r.Intn(2) {
+			switch r.Intn(10) {
+			case 0:
+				mods = append(mods, "kv -q host=="+v(hosts)+" user=="+v(users))
+			case 1:
+				mods = append(mods, "kv host=="+v(hosts), "kv -q code=="+v(codes))
+			case 2:
+				mods = append(mods, "json host=="+v(hosts)+" code=="+v(codes))
+			case 3:
+				mods = append(mods, "json a.b=="+v(users), "json ok=="+v([]string{"true", "false"}))
+			case 4:
+				mods = append(mods, "syslog Hostname=="+v(hosts)+" Appname=="+v(apps))
+			case 5:
+				mods = append(mods, "syslog Severity=="+v([]string{"3", "3.0", "x"})+" Structured[ex@1].k=="+v(users))
+			case 6:
+				mods = append(mods, `csv -h "ts,host,code" host==`+v(hosts), "csv [2]=="+v(codes))
+			case 7:
+				mods = append(mods, "src "+pick(r, []string{"10.0.0.1", "10.0.0.3", "::ffff:10.0.0.2", "2001:db8::1", "192.168.7.3"}))
+			case 8:
+				mods = append(mods, "src "+pick(r, []string{"-v 10.0.0.1", "10.0.0.0/30", "10.0.0.1 192.168.7.5"}))
+			default:
+				mods = append(mods, "kv -q -d \" ,\" user=="+v(users), "grep -v "+v(users))
+			}
+		}
+		q := "tag=* " + strings.Join(mods, " | ")
+		switch r.Intn(3) {
+		case 1:
+			q += " | count by TAG"
+		case 2:
+			q += " | limit 7"
+		}
+		return q
+	}
+	return st, tags, query
+}
+
+// TestAccelFieldsEqualPlain is the property test of named-field, `==` and src block filters:
+// generated queries over generated data in wells of every extractor give exactly the same
+// output with and without acceleration, on 1 and 2 workers, and field needles skip blocks.
+func TestAccelFieldsEqualPlain(t *testing.T) {
+	st, tags, gen := fieldAccelStore(t, 12000, 21)
+	r := rand.New(rand.NewSource(22))
+	// needles first: each with the one well it targets (kvw, jw, sw, cw, all, fw)
+	queries := []string{
+		`kv -q host=="n3"`, `json host=="n3"`, `syslog Hostname=="n3"`,
+		`csv -h "ts,host,code" host==n3`, `src 192.168.7.3`, `kv host==n3`,
+	}
+	needleTags := [][]uint16{{tags[0]}, {tags[1]}, {tags[2]}, {tags[3]}, tags, {tags[4]}}
+	for range 80 {
+		queries = append(queries, gen(r))
+	}
+	skipped := 0
+	for qi, query := range queries {
+		opt := tags
+		if qi < len(needleTags) {
+			opt = needleTags[qi]
+		}
+		_, want, counts := accelRuns(t, st, query, opt)
+		skipped += int(counts.Skipped)
+		if qi < len(needleTags) {
+			if counts.Skipped < counts.Blocks*8/10 {
+				t.Errorf("%s: skipped %d of %d blocks, want at least 80%%", query, counts.Skipped, counts.Blocks)
+			}
+			if len(want) == 0 {
+				t.Errorf("%s: no entries: the needle tests nothing", query)
+			}
+		}
+	}
+	if skipped == 0 {
+		t.Fatal("no query skipped a block")
+	}
+}
+
+// accelRuns runs query over tags without acceleration on one worker, then with it on one and
+// two workers and without it on two, and fails unless all four give the same output and the
+// unaccelerated runs skip nothing. It returns the parsed query, the output and the scan
+// counts of the accelerated one-worker run.
+func accelRuns(t *testing.T, st *store.Store, query string, tags []uint16) (*Query, []outEntry, store.ScanCounts) {
+	t.Helper()
+	q, err := Parse(query)
+	if err != nil {
+		t.Fatalf("Parse(%q): %v", query, err)
+	}
+	var want []outEntry
+	var accel store.ScanCounts
+	for i, c := range []struct {
+		workers int
+		noAccel bool
+	}{{1, true}, {1, false}, {2, false}, {2, true}} {
+		sink := &memSink{}
+		var counts store.ScanCounts
+		opt := RunOptions{Tags: tags, Start: tStart, End: tEnd, Workers: c.workers, NoAccel: c.noAccel, Counts: &counts}
+		if err := q.Run(context.Background(), st, sink, nil, opt); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		if c.noAccel && counts.Skipped != 0 {
+			t.Fatalf("%s: NoAccel skipped %d blocks", query, counts.Skipped)
+		}
+		if i == 1 {
+			accel = counts
+		}
+		if i == 0 {
+			want = sink.out
+			continue
+		}
+		if msg := diffOut(want, sink.out); msg != "" {
+			t.Fatalf("%s (workers %d, accel %v): %s", query, c.workers, !c.noAccel, msg)
+		}
+	}
+	return q, want, accel
 }

@@ -66,6 +66,12 @@ Structured data: Structured.KEY or Structured[ID].KEY.`,
 		Summary: "attach the byte length of the data (or of FIELD) as \"length\"",
 		Example: "tag=weblog length | max length | table"}
 
+	docSrc = Doc{Kind: "filtering", Usage: "[-v] ADDRESS|PREFIX ...",
+		Summary: "keep entries whose source (SRC) is one of the addresses or in one of the CIDR prefixes (-v: drop them)",
+		Details: `An IPv4 address and its IPv4-mapped IPv6 form are the same source; an entry without a
+SRC matches nothing. Accelerators index SRC, so src with addresses skips blocks without them.`,
+		Example: "tag=syslog src 10.0.0.1 10.1.0.0/16 | count | table"}
+
 	docCount = Doc{Kind: "aggregation", Usage: "[FIELD] [as NAME] [by F1 ...] [over WINDOW]",
 		Summary: "count entries (or entries that carry FIELD)", Details: aggDetails,
 		Example: "tag=weblog json status | count by status over 1h | table"}

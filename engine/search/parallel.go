@@ -39,7 +39,7 @@ type ParallelSource interface {
 // between batches, so any worker may run it on any batch.
 func perEntry(impl moduleImpl) bool {
 	switch impl.(type) {
-	case *grepSpec, *jsonSpec, *kvSpec, *syslogSpec, *regexSpec, *columnsSpec, *lengthSpec, passThrough:
+	case *grepSpec, *jsonSpec, *kvSpec, *syslogSpec, *regexSpec, *columnsSpec, *lengthSpec, *srcSpec, passThrough:
 		return true
 	}
 	return false

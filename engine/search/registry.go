@@ -15,6 +15,7 @@ func init() {
 		"fields": {flags: map[string]bool{"-e": true, "-s": false, "-q": false, "-d": true, "-clean": false, "-h": true}, parse: parseFields, doc: docFields},
 		"csv":    {flags: map[string]bool{"-e": true, "-s": false, "-h": true}, parse: parseCSV, doc: docCSV},
 		"length": {flags: map[string]bool{"-e": true}, parse: parseLength, doc: docLength},
+		"src":    {flags: map[string]bool{"-v": false}, parse: parseSrc, doc: docSrc},
 
 		"count":    {condensing: true, parse: aggParser(aggCount), doc: docCount},
 		"sum":      {condensing: true, parse: aggParser(aggSum), doc: docSum},
