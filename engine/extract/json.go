@@ -169,8 +169,8 @@ func FindJSONMembers(data []byte, ps []JSONPath, at []int) {
 	}
 	var it objectIter
 	it.init(data, i)
-	for left > 0 {
-		key, esc, vs, _, more := it.next()
+	for {
+		key, esc, vs, more := it.key()
 		if !more {
 			return
 		}
@@ -179,6 +179,14 @@ func FindJSONMembers(data []byte, ps []JSONPath, at []int) {
 				at[k] = vs
 				left--
 			}
+		}
+		// NOTE: the last member wanted is not skipped (often a nested object, such as the
+		// "client" of "client.ip", that LookupJSONAt walks anyway)
+		if left == 0 {
+			return
+		}
+		if _, more = it.skip(vs); !more {
+			return
 		}
 	}
 }
@@ -219,12 +227,15 @@ func lookupFrom(data []byte, i int, elems []pathElem, scratch []byte) (v JSONVal
 			var it objectIter
 			it.init(data, i)
 			for {
-				key, esc, vs, _, more := it.next()
+				key, esc, vs, more := it.key()
 				if !more {
 					break
 				}
 				if keyEquals(key, esc, e.key) {
-					found = vs
+					found = vs // not skipped: the next step reads it
+					break
+				}
+				if _, more = it.skip(vs); !more {
 					break
 				}
 			}
@@ -562,8 +573,22 @@ func (it *objectIter) init(data []byte, i int) {
 // next returns the raw member name (without quotes), whether it holds escapes, and the
 // bounds of the member value. more is false at the end or on malformed input.
 func (it *objectIter) next() (key []byte, esc bool, vs, ve int, more bool) {
-	if it.done {
+	key, esc, vs, more = it.key()
+	if !more {
 		return nil, false, 0, 0, false
+	}
+	if ve, more = it.skip(vs); !more {
+		return nil, false, 0, 0, false
+	}
+	return key, esc, vs, ve, true
+}
+
+// key returns the next member's raw name, whether it holds escapes, and where its value
+// starts; skip must follow before the next call. more is false at the end or on malformed
+// input.
+func (it *objectIter) key() (key []byte, esc bool, vs int, more bool) {
+	if it.done {
+		return nil, false, 0, false
 	}
 	d := it.data
 	i := skipWS(d, it.i)
@@ -572,33 +597,37 @@ func (it *objectIter) next() (key []byte, esc bool, vs, ve int, more bool) {
 			i = skipWS(d, i+1)
 		} else {
 			it.done = true
-			return nil, false, 0, 0, false
+			return nil, false, 0, false
 		}
 	}
 	if i >= len(d) || d[i] != '"' {
 		it.done = true
-		return nil, false, 0, 0, false
+		return nil, false, 0, false
 	}
 	kend, esc, ok := scanString(d, i)
 	if !ok {
 		it.done = true
-		return nil, false, 0, 0, false
+		return nil, false, 0, false
 	}
 	key = d[i+1 : kend-1]
 	i = skipWS(d, kend)
 	if i >= len(d) || d[i] != ':' {
 		it.done = true
-		return nil, false, 0, 0, false
+		return nil, false, 0, false
 	}
-	vs = skipWS(d, i+1)
-	ve, ok = skipValue(d, vs)
+	return key, esc, skipWS(d, i+1), true
+}
+
+// skip passes the value that starts at data[vs] (as key returned it) and returns its end.
+func (it *objectIter) skip(vs int) (ve int, more bool) {
+	ve, ok := skipValue(it.data, vs)
 	if !ok {
 		it.done = true
-		return nil, false, 0, 0, false
+		return 0, false
 	}
 	it.i = ve
 	it.n++
-	return key, esc, vs, ve, true
+	return ve, true
 }
 
 // arrayIter walks the elements of a JSON array.

@@ -128,6 +128,17 @@ func TestLookupJSONMalformed(t *testing.T) {
 	}
 }
 
+// TestLookupJSONAfterTarget: what follows the value looked up is not read, so damage there does
+// not hide it (a document is read only as far as the path leads).
+func TestLookupJSONAfterTarget(t *testing.T) {
+	p, _ := ParseJSONPath("a.b")
+	for _, doc := range []string{`{"a":{"b":7,"c":`, `{"a":{"b":7}} junk`, `{"a":{"b":7},"z":[}`, `{"a":{"x":[1,{}],"b":7,"c":tru}}`} {
+		if v, _, ok := LookupJSON([]byte(doc), &p, nil); !ok || v.Kind != JSONInt || v.Int != 7 {
+			t.Fatalf("LookupJSON(%q) = %+v %v, want 7", doc, v, ok)
+		}
+	}
+}
+
 // TestLookupJSONAgainstEncodingJSON compares every leaf of a document with encoding/json.
 func TestLookupJSONAgainstEncodingJSON(t *testing.T) {
 	doc := []byte(`{"a":{"x":-12,"y":"\t\u2028\\","z":[true,null,1e3,"\ud800"]},"b":[[0.25]]}`)

@@ -90,6 +90,10 @@ func BenchmarkSyslogParse(b *testing.B) {
 	benchPipeline(b, "tag=x syslog Appname Hostname Severity Message", "syslog")
 }
 func BenchmarkCountBy(b *testing.B) { benchPipeline(b, "tag=x json host | count by host", "json") }
+
+// BenchmarkKVCountBy is the pipeline of the peer comparison's count by an extracted field
+// (bench/cmd/peerbench: kv host | count by host) on the firewall lines.
+func BenchmarkKVCountBy(b *testing.B) { benchPipeline(b, "tag=x kv action | count by action", "kv") }
 func BenchmarkStatsByOver(b *testing.B) {
 	benchPipeline(b, "tag=x json host bytes | stats count sum(bytes) mean(bytes) by host over 1m", "json")
 }
