@@ -50,8 +50,8 @@ var memberDocs = []string{
 	`not json`,
 	``,
 	`{"client":"no object","host":{"deep":[1,2,3]}}`,
-	`{"client":{"ip":"10.0.0.2","ua":"x\`, // malformed inside the object after the value
-	`{"client":{"ip":"10.0.0.2"},"host":[`,  // malformed after the last member wanted
+	`{"client":{"ip":"10.0.0.2","ua":"x\`,  // malformed inside the object after the value
+	`{"client":{"ip":"10.0.0.2"},"host":[`, // malformed after the last member wanted
 }
 
 func TestFindJSONMembers(t *testing.T) {
