@@ -2,7 +2,11 @@ package engine_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -83,11 +87,17 @@ func dmgStore(t *testing.T) (string, string) {
 		}
 	}
 	stop()
+	return dir, onlyShard(t, dir)
+}
+
+// onlyShard returns the one shard file of the default well in dir.
+func onlyShard(t *testing.T, dir string) string {
+	t.Helper()
 	shards, _ := filepath.Glob(filepath.Join(dir, "wells", "default", "*.shard"))
 	if len(shards) != 1 {
 		t.Fatalf("want one shard file, have %v", shards)
 	}
-	return dir, shards[0]
+	return shards[0]
 }
 
 // searchCount runs query over the whole data set and returns the entry count and Warning.
@@ -131,15 +141,21 @@ func TestE2EDamageContained(t *testing.T) {
 		idx      func([]byte) []byte // applied to the index file
 		acc      func([]byte) []byte // applied to the accelerator file
 		lossless bool
-		unknown  bool // the damaged block's header is lost too: the Warning cannot count
+		unknown  bool // nothing that survives says what the damaged block held
+		noAcc    bool // remove the accelerator sidecar (block summaries) too
+		// files damages other files, by path relative to the data directory
+		files  map[string]func([]byte) []byte
+		metric string // a line /metrics must show after the first start
 	}{
 		{name: "flip-start/no-idx", shard: flip(func(int) int { return 200 })},
 		{name: "flip-start/idx", keepIdx: true, shard: flip(func(int) int { return 200 })},
 		{name: "flip-middle/no-idx", shard: flip(func(n int) int { return n/2 + 777 })},
 		{name: "flip-middle/idx", keepIdx: true, shard: flip(func(n int) int { return n/2 + 777 })},
-		// 50160 is the header of the fifth block: without an index its entry count is lost
-		// with it; with one, the index's copy of the header serves the intact body.
-		{name: "flip-header/no-idx", unknown: true, shard: flip(func(int) int { return 50160 + 20 })},
+		// 50160 is the header of the fifth block: without an index, its summary in the .acc
+		// sidecar still counts its entries (and without both, nothing does); with the index,
+		// the index's copy of the header serves the intact body.
+		{name: "flip-header/no-idx", shard: flip(func(int) int { return 50160 + 20 })},
+		{name: "flip-header/no-idx-no-acc", noAcc: true, unknown: true, shard: flip(func(int) int { return 50160 + 20 })},
 		{name: "flip-header/idx", keepIdx: true, lossless: true, shard: flip(func(int) int { return 50160 + 20 })},
 		{name: "flip-end/no-idx", shard: flip(func(n int) int { return n - 5 })},
 		{name: "flip-end/idx", keepIdx: true, shard: flip(func(n int) int { return n - 5 })},
@@ -152,6 +168,21 @@ func TestE2EDamageContained(t *testing.T) {
 		{name: "garbage-appended/idx", keepIdx: true, lossless: true, shard: func(b []byte) []byte {
 			return append(b, strings.Repeat("SLB1 not a block ", 100)...)
 		}},
+		{name: "garbage-appended/no-idx", lossless: true, metric: "sluice_store_tail_bytes_cut_total 1700", shard: func(b []byte) []byte {
+			return append(b, strings.Repeat("SLB2 not a block ", 100)...)
+		}},
+		{name: "short-tail/no-idx", lossless: true, metric: "sluice_store_tail_bytes_cut_total 10", shard: func(b []byte) []byte { return append(b, "SLB2 short"...) }},
+		// one copy of a metadata file
+		{name: "tag-log-record", keepIdx: true, lossless: true, metric: "sluice_store_metadata_copies_repaired_total 1", files: map[string]func([]byte) []byte{
+			"tags.log": flip(func(int) int { return 10 })}},
+		{name: "tag-log-copy", keepIdx: true, lossless: true, metric: "sluice_store_metadata_copies_repaired_total 1", files: map[string]func([]byte) []byte{
+			"tags.log.copy": func(b []byte) []byte { return b[:9] }}},
+		{name: "well-file", keepIdx: true, lossless: true, metric: "sluice_store_metadata_copies_repaired_total 1", files: map[string]func([]byte) []byte{
+			"wells/default/WELL": flip(func(int) int { return 16 })}},
+		{name: "indexer-uuid", keepIdx: true, lossless: true, metric: "sluice_store_metadata_copies_repaired_total 1", files: map[string]func([]byte) []byte{
+			"indexer.uuid": flip(func(int) int { return 3 })}},
+		{name: "block-key", keepIdx: true, lossless: true, metric: "sluice_store_metadata_copies_repaired_total 1", files: map[string]func([]byte) []byte{
+			"block.key": flip(func(int) int { return 30 })}},
 		{name: "corrupt-index", keepIdx: true, lossless: true, idx: flip(func(n int) int { return n / 2 })},
 		{name: "corrupt-accelerator", keepIdx: true, lossless: true, acc: flip(func(n int) int { return n / 2 })},
 	}
@@ -171,6 +202,12 @@ func TestE2EDamageContained(t *testing.T) {
 			}
 			if c.acc != nil {
 				patchFile(t, p+".acc", c.acc)
+			}
+			if c.noAcc {
+				os.Remove(p + ".acc")
+			}
+			for f, fn := range c.files {
+				patchFile(t, filepath.Join(dir, f), fn)
 			}
 			for round := range 2 { // a restart keeps the decision and the warning
 				ts, stop := startAt(t, dir)
@@ -194,6 +231,11 @@ func TestE2EDamageContained(t *testing.T) {
 				}
 				if warn != "" && (strings.Contains(warn, dir) || !strings.Contains(warn, "2024-05-01T09:")) {
 					t.Fatalf("round %d: warning %q: want the time range and no server path", round, warn)
+				}
+				if round == 0 && c.metric != "" {
+					if _, body := httpDo(t, "GET", ts.srv.URL+"/metrics", nil, nil); !strings.Contains(string(body), c.metric+"\n") {
+						t.Fatalf("metrics lack %q:\n%s", c.metric, grepLines(string(body), "sluice_store_"))
+					}
 				}
 				if round == 0 && !c.lossless {
 					_, body := httpDo(t, "GET", ts.srv.URL+"/metrics", nil, nil)
@@ -365,5 +407,98 @@ func TestE2ETagsOfFailedRequest(t *testing.T) {
 	}
 	if _, ok := eng.Store().LookupTag("ok9"); !ok {
 		t.Fatal("a tag with entries was lost")
+	}
+}
+
+// forgedBlockImage encodes, by the documented block layout (engine/store/block.go), a block
+// of five entries of tag ID 0 that were never ingested: an unkeyed version 1 header sealed
+// with CRC32C (key nil), or a version 2 header "keyed" with a guessed key.
+func forgedBlockImage(ts time.Time, seq uint64, key []byte) []byte {
+	var body []byte
+	for i := range 5 {
+		body = binary.LittleEndian.AppendUint64(body, uint64(ts.UnixNano()+int64(i)))
+		body = append(body, 0, 0, 0) // tag 0, no source
+		d := "forged entry " + strconv.Itoa(i)
+		body = binary.AppendUvarint(body, uint64(len(d)))
+		body = append(body, d...)
+	}
+	castagnoli := crc32.MakeTable(crc32.Castagnoli)
+	h := []byte("SLB1")
+	if key != nil {
+		h = []byte("SLB2")
+	}
+	h = append(h, 0, 0, 0, 0)
+	h = binary.LittleEndian.AppendUint32(h, 5)
+	h = binary.LittleEndian.AppendUint32(h, uint32(len(body)))
+	h = binary.LittleEndian.AppendUint32(h, uint32(len(body)))
+	h = binary.LittleEndian.AppendUint32(h, crc32.Checksum(body, castagnoli))
+	h = binary.LittleEndian.AppendUint64(h, uint64(ts.UnixNano()))
+	h = binary.LittleEndian.AppendUint64(h, uint64(ts.UnixNano()+4))
+	h = binary.LittleEndian.AppendUint64(h, 1) // tag mask: tag 0
+	h = binary.LittleEndian.AppendUint64(h, seq)
+	if key == nil {
+		h = binary.LittleEndian.AppendUint32(h, crc32.Checksum(h, castagnoli))
+	} else {
+		sum := sha256.Sum256(append(append([]byte(nil), key...), h...))
+		h = append(h, sum[:4]...)
+	}
+	return append(h, body...)
+}
+
+// TestE2EForgedBlockRejected: a client ingests (JSON, through a real server) an entry whose
+// data carries well-formed block images with plausible sequence numbers and timestamps, one
+// unkeyed and one with a guessed key. The header of the real block holding it is destroyed and
+// the index removed, so recovery searches the damaged block for the next valid header. No
+// forged entry is ever returned, and only the damaged block's entries are missing.
+func TestE2EForgedBlockRejected(t *testing.T) {
+	dir := t.TempDir()
+	ts, stop := startAt(t, dir)
+	const reqs, per = 4, 30
+	for r := range reqs {
+		var es []map[string]any
+		for i := range per {
+			at := dmgBase.Add(time.Duration(r*per+i) * time.Second)
+			data := fmt.Sprintf("%s host%d sshd: accepted publickey for user%d %080d", at.Format(time.RFC3339), i%5, i, i)
+			if r == 2 && i == 10 {
+				img := []byte("carrier ")
+				for seq := uint64(1); seq <= 8; seq++ {
+					img = append(img, forgedBlockImage(at.Add(time.Millisecond), seq, nil)...)
+				}
+				img = append(img, forgedBlockImage(at.Add(time.Millisecond), 3, bytes.Repeat([]byte{7}, 32))...)
+				data = string(img)
+			}
+			es = append(es, map[string]any{"TS": at.Format(time.RFC3339Nano), "Tag": "dmg", "Data": []byte(data)})
+		}
+		body, _ := json.Marshal(es)
+		code, reply := httpDo(t, "POST", ts.srv.URL+"/api/ingest", http.Header{"Content-Type": {"application/json"}}, bytes.NewReader(body))
+		if code != http.StatusOK {
+			t.Fatalf("ingest: %d %s", code, reply)
+		}
+	}
+	stop()
+	p := onlyShard(t, dir)
+	os.Remove(p + ".idx")
+	patchFile(t, p, func(b []byte) []byte {
+		// walk the length chain to the third block (the carrier's) and destroy its header
+		off := 0
+		for range 2 {
+			off += 60 + int(binary.LittleEndian.Uint32(b[off+16:]))
+		}
+		if !bytes.Contains(b[off:off+60+int(binary.LittleEndian.Uint32(b[off+16:]))], []byte("carrier SLB1")) {
+			t.Fatal("the third block does not hold the carrier entry verbatim")
+		}
+		clear(b[off : off+60])
+		return b
+	})
+	for round := range 2 {
+		ts, stop = startAt(t, dir)
+		n, warn := searchCount(t, ts, "tag=dmg")
+		if n != (reqs-1)*per || !strings.Contains(warn, strconv.Itoa(per)+" entries") {
+			t.Fatalf("round %d: %d entries (warning %q), want %d and the %d of the damaged block named", round, n, warn, (reqs-1)*per, per)
+		}
+		if f, _ := searchCount(t, ts, "tag=dmg grep forged"); f != 0 {
+			t.Fatalf("round %d: %d forged entries returned", round, f)
+		}
+		stop()
 	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"os"
 	"slices"
@@ -367,4 +368,40 @@ func (s *Store) damaged(sh *shard, b *blockMeta, err error) Damage {
 		"bytes", b.size(), "entries", b.count, "err", err)
 	r := rangeOf(b.off, b.size(), &b.blockHeader, actionSkipped, "read error")
 	return r.damage(sh)
+}
+
+// summaryTotals reads what a block summary (summary.go) says about its whole block: entries,
+// time bounds and tag mask. ok is false for a malformed or inconsistent summary.
+func summaryTotals(sum []byte) (count, minTS, maxTS int64, mask uint64, ok bool) {
+	r := summaryReader{b: sum}
+	bodyCRC := binary.LittleEndian.Uint32(r.fixed(4))
+	ntags := r.uvarint()
+	if r.err || ntags == 0 || ntags > 64*1024 {
+		return 0, 0, 0, 0, false
+	}
+	minTS, maxTS = MaxTimestamp, MinTimestamp
+	for range ntags {
+		tag := binary.LittleEndian.Uint16(r.fixed(2))
+		first := int64(binary.LittleEndian.Uint64(r.fixed(8)))
+		last := first + int64(r.uvarint())
+		ngran := r.uvarint()
+		if r.err || ngran == 0 || ngran > maxBlockRaw {
+			return 0, 0, 0, 0, false
+		}
+		for range ngran {
+			r.uvarint()
+			count += int64(r.uvarint())
+			r.uvarint()
+		}
+		mask |= tagBit(tag)
+		minTS, maxTS = min(minTS, first), max(maxTS, last)
+	}
+	if r.err || count <= 0 || count > maxBlockRaw {
+		return 0, 0, 0, 0, false
+	}
+	h := blockHeader{count: uint32(count), minTS: minTS, maxTS: maxTS, tagMask: mask, bodyCRC: bodyCRC}
+	if checkSummary(sum, &h) != nil {
+		return 0, 0, 0, 0, false
+	}
+	return count, minTS, maxTS, mask, true
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -55,6 +56,10 @@ type damageCase struct {
 	lossless bool
 	// file is the damaged file relative to the data directory when it is not the shard.
 	file string
+	// unknown: nothing that survives says how many entries the damaged range held (else the
+	// damage reports must count every missing entry exactly).
+	unknown bool
+	noAcc   bool // remove the accelerator sidecar too (it holds the block summaries)
 }
 
 // dataDirOf returns the data directory of shard file p (<dir>/wells/<well>/<shard>).
@@ -106,6 +111,11 @@ func damageCases() []damageCase {
 		)
 	}
 	cs = append(cs,
+		// without the index and the summaries in the .acc sidecar, nothing says what a block
+		// whose header is destroyed held
+		damageCase{name: "flip-middle-header/no-idx-no-acc", noAcc: true, unknown: true, damage: func(t *testing.T, p string, bs []blockMeta) (int64, int64) {
+			return flipAt(t, p, bs[len(bs)/2].off+9)
+		}},
 		damageCase{name: "truncated-last-block", damage: func(t *testing.T, p string, bs []blockMeta) (int64, int64) {
 			b := bs[len(bs)-1]
 			if err := os.Truncate(p, b.off+b.size()/2); err != nil {
@@ -269,6 +279,9 @@ func TestDamageContained(t *testing.T) {
 			if !c.keepIx {
 				os.Remove(p + idxSuffix)
 			}
+			if c.noAcc {
+				os.Remove(p + accSuffix)
+			}
 			lo, hi := c.damage(t, p, blocks)
 			allowed := damagedRecs(all, blocks, lo, hi)
 			if c.lossless {
@@ -287,6 +300,9 @@ func TestDamageContained(t *testing.T) {
 					} else {
 						reported += d.Entries
 					}
+				}
+				if unknown != c.unknown {
+					t.Fatalf("round %d: damage %+v: count unknown %v, want %v", round, dmg, unknown, c.unknown)
 				}
 				if missing > 0 && !unknown && reported != int64(missing) {
 					t.Fatalf("round %d: %d entries missing, damage reports %d: %+v\nlog:\n%s", round, missing, reported, dmg, log.String())
@@ -489,4 +505,63 @@ func TestCloseOnFullDisk(t *testing.T) {
 		want[i] = recOf(&es[i])
 	}
 	sameSet(t, "after a full-disk close", scanAll(t, s, ScanQuery{Tags: []uint16{id}, End: math.MaxInt64}), want)
+}
+
+// TestTailLeftoversReported: garbage appended to a shard and a tail shorter than a block
+// header, with and without the index file, lose nothing and are never silent: Open logs the
+// cut with file, offset and bytes, counts it (TailsCut, BytesCut), and Verify lists it with
+// its offset and length first.
+func TestTailLeftoversReported(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		junk []byte
+	}{
+		{"garbage", []byte(strings.Repeat("SLB2 garbage after the last block ", 40))},
+		{"short-tail", []byte("SLB2\x00\x00\x00 shorter than a header")},
+	} {
+		for _, ix := range []bool{true, false} {
+			name := c.name + "/idx"
+			if !ix {
+				name = c.name + "/no-idx"
+			}
+			t.Run(name, func(t *testing.T) {
+				dir := t.TempDir()
+				p, blocks, all := damageFixture(t, dir, 4)
+				if !ix {
+					os.Remove(p + idxSuffix)
+				}
+				end := blocks[len(blocks)-1].off + blocks[len(blocks)-1].size()
+				writeAtT(t, p, end, c.junk)
+				rep, err := Verify(VerifyOptions{Dir: dir})
+				if err != nil {
+					t.Fatal(err)
+				}
+				named := false
+				for _, f := range rep.Findings {
+					t.Log(f.String())
+					named = named || f.Offset == end && f.Bytes == int64(len(c.junk)) && strings.HasSuffix(p, f.File)
+				}
+				if !named {
+					t.Fatalf("Verify does not name the %d bytes at %d", len(c.junk), end)
+				}
+				var log syncBuf
+				s := openT(t, Config{Dir: dir, Logger: slogTo(&log)})
+				got, dmg := scanDamaged(t, s)
+				checkLoss(t, got, all, nil)
+				if len(dmg) != 0 {
+					t.Fatalf("damage reported for bytes that were never a block: %+v", dmg)
+				}
+				if dc := s.DamageCounters(); dc.TailsCut != 1 || dc.BytesCut != uint64(len(c.junk)) {
+					t.Fatalf("counters %+v, want one tail of %d bytes", dc, len(c.junk))
+				}
+				want := "offset=" + strconv.FormatInt(end, 10) + " bytes=" + strconv.Itoa(len(c.junk))
+				if !strings.Contains(log.String(), "cut torn or uncommitted shard tail") || !strings.Contains(log.String(), want) {
+					t.Fatalf("log does not name the cut (%s):\n%s", want, log.String())
+				}
+				if st, _ := os.Stat(p); st.Size() != end {
+					t.Fatalf("shard is %d bytes, want %d", st.Size(), end)
+				}
+			})
+		}
+	}
 }

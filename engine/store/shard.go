@@ -206,6 +206,46 @@ type loader struct {
 	minSeq uint64 // sequence number of the last valid block: later blocks have one >= it
 	write  bool
 	hdr    [blockHeaderSize]byte
+	acc    map[int64]accRecs // the shard's .acc records, read when first needed
+}
+
+// fromSummaries names the entries, time range and tags of a damaged range whose headers are
+// lost (r.entries -1) from the block summaries in the shard's .acc sidecar (read before Open
+// rebuilds it), when a block with a summary starts exactly at the range: the blocks of the
+// range are then the ones with summaries at offsets inside it (every committed block gets its
+// records with its group, and Open rebuilds missing ones from readable blocks). Otherwise the
+// count stays unknown.
+func (ld *loader) fromSummaries(r *badRange) {
+	if r.entries >= 0 {
+		return
+	}
+	ld.loadAcc()
+	if first, ok := ld.acc[r.off]; !ok || first.sum == nil {
+		return
+	}
+	var n, lo, hi int64
+	var mask uint64
+	blocks := 0
+	for off, rec := range ld.acc {
+		if off < r.off || off >= r.off+r.size || rec.sum == nil {
+			continue
+		}
+		c, minTS, maxTS, m, ok := summaryTotals(rec.sum)
+		if !ok {
+			return
+		}
+		if blocks == 0 || minTS < lo {
+			lo = minTS
+		}
+		if blocks == 0 || maxTS > hi {
+			hi = maxTS
+		}
+		n += c
+		mask |= m
+		blocks++
+	}
+	r.entries, r.minTS, r.maxTS, r.tagMask = n, lo, hi, mask
+	r.reason += " (entries and time range from the summaries of its " + strconv.Itoa(blocks) + " block(s) in the .acc sidecar)"
 }
 
 // blockAt checks the block at off. It returns its header, whether the header itself is valid,
@@ -303,9 +343,14 @@ func (ld *loader) scanFrom(off int64) error {
 			if !hdrOK && sh.idxSize == off && len(sh.blocks) > 0 && sh.blocks[len(sh.blocks)-1].seq == ld.env.committed {
 				return ld.cutTail(off, reason+" after the last durable commit", false, nil)
 			}
+			if !hdrOK && ld.afterLastRecorded(off) {
+				return ld.cutTail(off, reason+"; no block record in "+filepath.Base(sh.path)+accSuffix+
+					" starts here or later, while the block before has one: never a committed block (garbage or a torn write)", false, nil)
+			}
 			return ld.cutTail(off, reason, true, hdrIf(hdrOK, &h))
 		}
 		r := rangeOf(off, next-off, hdrIf(hdrOK, &h), actionSkipped, reason)
+		ld.fromSummaries(&r)
 		if err := ld.quarantine(&r); err != nil {
 			return err
 		}
@@ -329,6 +374,41 @@ func rangeOf(off, size int64, h *blockHeader, action, reason string) badRange {
 		r.entries, r.minTS, r.maxTS, r.tagMask = int64(h.count), h.minTS, h.maxTS, h.tagMask
 	}
 	return r
+}
+
+// afterLastRecorded reports whether the bytes at off, right after the shard's last valid
+// block, were never a committed block, by the .acc sidecar: the last valid block has its
+// summary record and no record starts at off or later. The committer appends the records of
+// each group (all its blocks of a shard in one write) after the group is durable, and Open
+// rebuilds the records of readable blocks, so a committed block at off would have one.
+func (ld *loader) afterLastRecorded(off int64) bool {
+	sh := ld.sh
+	if len(sh.blocks) == 0 {
+		return false
+	}
+	last := &sh.blocks[len(sh.blocks)-1]
+	if last.off+last.size() != off {
+		return false
+	}
+	ld.loadAcc()
+	rec, ok := ld.acc[last.off]
+	if !ok || rec.sum == nil || checkSummary(rec.sum, &last.blockHeader) != nil {
+		return false
+	}
+	for o := range ld.acc {
+		if o >= off {
+			return false
+		}
+	}
+	return true
+}
+
+// loadAcc reads the shard's .acc records once (before Open rebuilds the file).
+func (ld *loader) loadAcc() {
+	if ld.acc == nil {
+		data, _ := os.ReadFile(ld.sh.path + accSuffix)
+		ld.acc, _ = parseAccFile(data)
+	}
 }
 
 // resyncChunk is how much of the file resync reads at a time.
@@ -417,6 +497,7 @@ func (ld *loader) cutTail(off int64, reason string, keep bool, h *blockHeader) e
 		ld.env.note(Finding{File: sh.path, Offset: off, Bytes: n, Entries: -1, Kind: "torn or uncommitted tail",
 			Detail: reason, Action: "cut (never acknowledged)"})
 	} else {
+		ld.fromSummaries(&r)
 		sh.bad = append(sh.bad, r)
 		ld.env.dc.countRange(&r)
 		ld.env.log.Warn("store: cut damaged shard tail; its bytes are kept beside the shard", "file", sh.path,
