@@ -96,3 +96,11 @@ func (g *aggStage) addMeta(tag uint16, newest int64, n int64) error {
 	g.merged = true
 	return nil
 }
+
+// Meta returns the store.ScanQuery.Meta that feeds pt from block summaries when its query
+// allows it (see above), or nil. It is for a caller that scans into a Partial itself (a
+// cluster's indexer): Add feeds pt, so the scan must call it from one goroutine at a time, as
+// Store.Scan does.
+func (pt *Partial) Meta() *store.MetaQuery {
+	return pt.p.metaQuery(func(int) *pipeline { return pt.p })
+}

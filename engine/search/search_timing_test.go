@@ -165,23 +165,7 @@ func BenchmarkRunStore(b *testing.B) {
 // benchStore returns a real store (closed when b ends) holding benchLines(n, "kv") under tag
 // "kv", the tag's ID, the entries and their data bytes.
 func benchStore(b *testing.B, n int) (*store.Store, uint16, []wire.Entry, int64) {
-	st, err := store.Open(store.Config{Dir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	tag, err := st.TagID("kv")
-	if err != nil {
-		b.Fatal(err)
-	}
 	ents := benchLines(n, "kv")
-	var size int64
-	for i := range ents {
-		ents[i].Tag = tag
-		size += int64(len(ents[i].Data))
-	}
-	if err := st.Ingest(ents); err != nil {
-		b.Fatal(err)
-	}
+	st, tag, size := benchIngest(b, ents, func(i int) int64 { return ents[i].TS })
 	return st, tag, ents, size
 }

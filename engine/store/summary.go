@@ -126,30 +126,39 @@ func (sb *summaryBuilder) build(bodyCRC uint32) []byte {
 
 var errSummary = errors.New("malformed block summary")
 
-// summaryReader walks an encoded summary.
+// summaryReader walks an encoded summary. It moves an offset, never the slice, so that
+// walking writes no pointer (no GC write barrier in the scan's inner loop).
 type summaryReader struct {
 	b   []byte
+	pos int
 	err bool
 }
 
 func (r *summaryReader) uvarint() uint64 {
-	v, n := binary.Uvarint(r.b)
+	if r.pos < len(r.b) && r.b[r.pos] < 0x80 { // inlined: most granule fields are one byte
+		r.pos++
+		return uint64(r.b[r.pos-1])
+	}
+	return r.uvarintSlow()
+}
+
+func (r *summaryReader) uvarintSlow() uint64 {
+	v, n := binary.Uvarint(r.b[min(r.pos, len(r.b)):])
 	if n <= 0 {
-		r.err, r.b = true, nil
+		r.err, r.pos = true, len(r.b)
 		return 0
 	}
-	r.b = r.b[n:]
+	r.pos += n
 	return v
 }
 
 func (r *summaryReader) fixed(n int) []byte {
-	if len(r.b) < n {
-		r.err, r.b = true, nil
+	if len(r.b)-r.pos < n {
+		r.err, r.pos = true, len(r.b)
 		return make([]byte, n)
 	}
-	v := r.b[:n]
-	r.b = r.b[n:]
-	return v
+	r.pos += n
+	return r.b[r.pos-n : r.pos]
 }
 
 // checkSummary checks an encoded summary against its block's header: body checksum, entry
@@ -192,7 +201,7 @@ func checkSummary(sum []byte, h *blockHeader) error {
 			return errSummary
 		}
 	}
-	if len(r.b) != 0 || count != uint64(h.count) || mask != h.tagMask || minTS != h.minTS || maxTS != h.maxTS {
+	if r.pos != len(r.b) || count != uint64(h.count) || mask != h.tagMask || minTS != h.minTS || maxTS != h.maxTS {
 		return errors.New("block summary does not match its block header")
 	}
 	return nil
@@ -251,8 +260,10 @@ func (a *metaAnswer) answer(b *blockMeta, f *recordFilter, m *MetaQuery) bool {
 	if b.sum == nil || m.Width <= 0 || m.Origin > f.start {
 		return false
 	}
-	a.mb.Tags, a.buckets = a.mb.Tags[:0], a.buckets[:0]
-	r := summaryReader{b: b.sum[4:]}
+	a.mb.Tags = a.mb.Tags[:0]
+	buckets := a.buckets[:0] // a local: appending writes no pointer to the heap
+	defer func() { a.buckets = buckets }()
+	r := summaryReader{b: b.sum, pos: 4}
 	ntags := r.uvarint()
 	origin, width := uint64(m.Origin), uint64(m.Width)
 	for range ntags {
@@ -272,7 +283,7 @@ func (a *metaAnswer) answer(b *blockMeta, f *recordFilter, m *MetaQuery) bool {
 			return false // the newest entry in range is not known
 		}
 		t := MetaTag{Tag: tag, Newest: last}
-		lo := len(a.buckets)
+		lo := len(buckets)
 		end := uint64(0) // offset past the current bucket; 0: none yet
 		g := first / SummaryGranule
 		for range ngran {
@@ -288,18 +299,18 @@ func (a *metaAnswer) answer(b *blockMeta, f *recordFilter, m *MetaQuery) bool {
 			off, offHi := uint64(gLo)-origin, uint64(gHi)-origin
 			if end == 0 || off >= end {
 				end = (off/width + 1) * width
-				a.buckets = append(a.buckets, MetaBucket{TS: gLo})
+				buckets = append(buckets, MetaBucket{TS: gLo})
 			}
 			if offHi >= end {
 				return false // a bucket edge cuts the granule
 			}
-			bk := &a.buckets[len(a.buckets)-1]
+			bk := &buckets[len(buckets)-1]
 			bk.Count += c
 			bk.Bytes += n
 			t.Count += c
 			t.Bytes += n
 		}
-		t.Buckets = a.buckets[lo:len(a.buckets):len(a.buckets)]
+		t.Buckets = buckets[lo:len(buckets):len(buckets)]
 		a.mb.Tags = append(a.mb.Tags, t)
 	}
 	if r.err {
@@ -309,7 +320,7 @@ func (a *metaAnswer) answer(b *blockMeta, f *recordFilter, m *MetaQuery) bool {
 	at := 0
 	for i := range a.mb.Tags {
 		n := len(a.mb.Tags[i].Buckets)
-		a.mb.Tags[i].Buckets = a.buckets[at : at+n : at+n]
+		a.mb.Tags[i].Buckets = buckets[at : at+n : at+n]
 		at += n
 	}
 	return true
