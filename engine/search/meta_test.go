@@ -111,3 +111,43 @@ func diffCounters(want, got *fakeRec) string {
 	}
 	return ""
 }
+
+// TestPartialMeta: a Partial fed by a caller's own scan with Partial.Meta gives the rows a
+// decoding run gives, answering blocks from summaries; a query that needs entries gets none.
+func TestPartialMeta(t *testing.T) {
+	st, ids := openGenStore(t, 3000, 5)
+	for _, query := range []string{"tag=json,kv,syslog,csv count by TAG", "tag=kv kv host | count by host"} {
+		q, err := Parse(query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := &memSink{}
+		opt := RunOptions{Tags: ids, Start: tStart, End: tEnd, Workers: 1, NoMeta: true}
+		if err := q.Run(context.Background(), st, want, nil, opt); err != nil {
+			t.Fatal(err)
+		}
+		pt, err := q.NewPartial(nil, RunOptions{Tags: ids, Start: tStart, End: tEnd})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var counts store.ScanCounts
+		meta := pt.Meta()
+		if (meta != nil) != (query == "tag=json,kv,syslog,csv count by TAG") {
+			t.Fatalf("%s: Meta %v", query, meta)
+		}
+		sq := store.ScanQuery{Tags: ids, Start: tStart, End: tEnd, Meta: meta, Counts: &counts}
+		if err := st.Scan(context.Background(), sq, pt.Add); err != nil {
+			t.Fatal(err)
+		}
+		got := &memSink{}
+		if err := pt.Finish(context.Background(), got); err != nil {
+			t.Fatal(err)
+		}
+		if msg := diffOut(want.out, got.out); msg != "" {
+			t.Fatalf("%s: %s", query, msg)
+		}
+		if (counts.Summarised > 0) != (meta != nil) {
+			t.Fatalf("%s: %d of %d blocks answered from summaries", query, counts.Summarised, counts.Blocks)
+		}
+	}
+}
