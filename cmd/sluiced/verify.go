@@ -33,7 +33,7 @@ func runVerify(args []string, out, errOut io.Writer) error {
 	fset.SetOutput(errOut)
 	data := fset.String("data", defaultSettings().Data, "data `directory` of the store to check (sluiced must not be running on it)")
 	repair := fset.Bool("repair", false, "quarantine damaged blocks and cut torn tails, as start-up would, and also blocks whose bodies rot under a valid index; "+
-		"without it nothing on disk changes")
+		"rewrite a damaged copy of tags.log, indexer.uuid, block.key or a WELL file from its good copy; without it nothing on disk changes")
 	verbose := fset.Bool("v", false, "also print the recovery log lines")
 	if err := fset.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -85,6 +85,28 @@ func TestVerifySubcommand(t *testing.T) {
 	if code != verifyDamaged || !strings.Contains(out, "quarantined in") {
 		t.Fatalf("repair: exit %d\n%s", code, out)
 	}
+	// one damaged copy of the tag log and of the well file: named, repaired from the other copy
+	flipAt := func(p string, off int) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b[off] ^= 0x20
+		os.WriteFile(p, b, 0o644)
+	}
+	flipAt(filepath.Join(data, "tags.log"), 10)
+	flipAt(filepath.Join(data, "wells", "default", "WELL.copy"), 2)
+	code, out = verify("-data", data)
+	if code != verifyDamaged || !strings.Contains(out, "DAMAGE damaged tag log record: tags.log offset=8") ||
+		!strings.Contains(out, "DAMAGE damaged well file copy: "+filepath.Join("wells", "default", "WELL.copy")) {
+		t.Fatalf("damaged metadata copies: exit %d\n%s", code, out)
+	}
+	if _, out = verify("-data", data, "-repair"); !strings.Contains(out, "rewritten from the other copy") || !strings.Contains(out, "rewritten from the good copy") {
+		t.Fatalf("repair of metadata copies:\n%s", out)
+	}
+	if _, out = verify("-data", data); strings.Contains(out, "tags.log") || strings.Contains(out, "WELL") {
+		t.Fatalf("metadata copies still damaged after -repair:\n%s", out)
+	}
 	if code, out := verify("-data", filepath.Join(dir, "missing")); code != verifyFailed {
 		t.Fatalf("missing dir: exit %d\n%s", code, out)
 	}
