@@ -21,6 +21,9 @@ func newPolicy(cfg *Config) (*access.Policy, error) {
 	ac := cfg.Access
 	ac.Tokens = append(append([]string(nil), ac.Tokens...), cfg.Server.Tokens...)
 	ac.AllowedOrigins = append(append([]string(nil), ac.AllowedOrigins...), cfg.Server.AllowedOrigins...)
+	if d := clusterDelegate(cfg); d != nil {
+		ac.Delegate = d
+	}
 	return access.NewPolicy(ac)
 }
 

@@ -155,6 +155,9 @@ func New(cfg Config) (*Engine, error) {
 		}
 	}
 	e.meterSearchCPU(&sc, cfg.Registry)
+	if cfg.Cluster != nil && cfg.Cluster.Searches != nil {
+		sc.Claims = cfg.Cluster.Searches // search IDs unique across the cluster's webservers
+	}
 	if cfg.Cluster != nil {
 		e.manager = search.NewManager(sc, cfg.Cluster.Source, cfg.Cluster.Tags, extract.AppendExplore)
 	} else if e.store != nil {
@@ -166,6 +169,9 @@ func New(cfg Config) (*Engine, error) {
 	e.stats = newStatsService(e.hub, cfg.Logger)
 	e.metrics = newEngineMetrics(e, cfg.Registry)
 	ss := newSearchService(e.manager, cfg.Logger, e.metrics)
+	if cfg.Cluster != nil {
+		ss.remote = cfg.Cluster.Searches // attach to another webserver's search
+	}
 
 	for _, p := range []string{"/api/ws/search", "/ws/search"} {
 		srv.Handle(p, ss)

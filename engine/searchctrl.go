@@ -42,6 +42,9 @@ func (e *Engine) newREST(ingestThrottle *access.Throttle) *rest.API {
 			cfg.Store = st
 		}
 	}
+	if e.cfg.Cluster != nil && e.cfg.Cluster.Searches != nil {
+		cfg.Remote = e.cfg.Cluster.Searches
+	}
 	api := rest.New(cfg)
 	api.Register(e.mux)
 	return api

@@ -24,6 +24,7 @@ type searchService struct {
 	m       *search.Manager
 	log     *slog.Logger
 	metrics *engineMetrics
+	remote  ClusterSearches // a cluster's search registry: attach to other webservers' searches
 }
 
 func newSearchService(m *search.Manager, log *slog.Logger, metrics *engineMetrics) *searchService {
@@ -47,6 +48,7 @@ type searchSession struct {
 	pending     map[string]*search.Search // launched, awaiting acknowledgement
 	queued      map[string][][]byte       // requests that arrived before their acknowledgement
 	outputs     map[string]*output
+	relays      map[string]relayed // output channels relayed to another webserver
 }
 
 // output is one consumer of a search on one channel. Its requests are answered in order by
@@ -80,7 +82,12 @@ func (ss *searchService) Closed(sess *server.Session) {
 	outs := st.outputs
 	pend := st.pending
 	st.outputs, st.pending = map[string]*output{}, map[string]*search.Search{}
+	relays := st.relays
+	st.relays = nil
 	st.mu.Unlock()
+	for _, r := range relays {
+		r.stop()
+	}
 	for _, o := range outs {
 		o.mu.Lock()
 		o.closed = true
@@ -106,7 +113,9 @@ func (ss *searchService) Message(sess *server.Session, channel string, data []by
 	case "attach":
 		ss.attach(sess, data)
 	default:
-		ss.output(sess, channel, data)
+		if !ss.relay(sess, channel, data) {
+			ss.output(sess, channel, data)
+		}
 	}
 }
 
@@ -242,6 +251,9 @@ func (ss *searchService) attach(sess *server.Session, data []byte) {
 	var s *search.Search
 	if err == nil {
 		s, err = ss.m.AttachAs(req.ID, sess.Principal())
+	}
+	if errors.Is(err, search.ErrNotFound) && ss.remote != nil && ss.attachRemote(sess, req.ID) {
+		return // another webserver holds it: relayed, or its error answered
 	}
 	if err != nil {
 		ss.send(sess, "attach", func(dst []byte) []byte {

@@ -41,7 +41,11 @@ func clusterConfig(s settings, listen string, logger *slog.Logger) (cfg cluster.
 	cfg = cluster.Config{URL: s.NATS, Name: name, Role: role, IndexerKey: s.IndexerAddr, HTTPAddr: listen,
 		CredsFile: s.NATSCreds, User: s.NATSUser, Password: s.NATSPassword, Token: s.NATSToken,
 		Partitions: s.Partitions, Replicas: s.Replicas, Heartbeat: time.Duration(s.Heartbeat),
-		DeadAfter: time.Duration(s.DeadAfter), SearchTimeout: time.Duration(s.SearchTimeout), Logger: logger}
+		DeadAfter: time.Duration(s.DeadAfter), SearchTimeout: time.Duration(s.SearchTimeout), Logger: logger,
+		ProxySecret: s.ClusterSecret, RegistryRetention: time.Duration(s.RegistryRetention)}
+	if s.AdvertiseAddr != "" {
+		cfg.HTTPAddr = s.AdvertiseAddr
+	}
 	if s.RebuildFrom != "" {
 		t, err := time.Parse(time.RFC3339, s.RebuildFrom)
 		if err != nil {
@@ -66,6 +70,14 @@ func startCluster(ccfg cluster.Config, cfg *engine.Config, procRoot string) (nod
 		cfg.DataDir = ""
 	}
 	cfg.Cluster = &engine.ClusterHooks{Source: node.Source(), Tags: node.Tags(), Ingest: node.Ingest(), Stats: node.Stats()}
+	if ccfg.Role.Serves() {
+		reg, err := node.Searches() // the search registry: attach through any webserver
+		if err != nil {
+			node.Close()
+			return nil, nil, err
+		}
+		cfg.Cluster.Searches = reg
+	}
 	attach = func(eng *engine.Engine) error {
 		if !ccfg.Role.Indexes() {
 			return nil

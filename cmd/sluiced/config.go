@@ -86,6 +86,10 @@ type settings struct {
 	Heartbeat     duration `json:"heartbeat"`      // SLUICE_HEARTBEAT; default 1s
 	DeadAfter     duration `json:"dead_after"`     // SLUICE_DEAD_AFTER; default 10s
 	SearchTimeout duration `json:"search_timeout"` // SLUICE_SEARCH_TIMEOUT; default dead_after
+	// Search registry and attach through any webserver (README "Cluster").
+	ClusterSecret     string   `json:"cluster_secret"`     // SLUICE_CLUSTER_SECRET: key of the proxy credential; default a random one kept in NATS
+	AdvertiseAddr     string   `json:"advertise_addr"`     // -advertise, SLUICE_ADVERTISE_ADDR: host:port other webservers reach this one at; default the listen address
+	RegistryRetention duration `json:"registry_retention"` // SLUICE_REGISTRY_RETENTION; default 1h
 
 	// Wells route tags to wells with their own retention and accelerator (config file only).
 	Wells []wellSettings `json:"wells"`
@@ -146,6 +150,7 @@ func loadSettings(args []string, env func(string) (string, bool)) (settings, err
 	partitions := fs.Int("partitions", 0, "ingest partitions, the same on every node (default 8)")
 	replicas := fs.Int("replicas", 0, "JetStream replicas of every entry (default 1)")
 	rebuildFrom := fs.String("rebuild-from", "", "indexer: rebuild partitions it never held from this RFC 3339 `time`")
+	advertise := fs.String("advertise", "", "webserver: `host:port` other webservers proxy attaches to (default the listen address)")
 	if err := fs.Parse(args); err != nil {
 		return s, err
 	}
@@ -177,6 +182,7 @@ func loadSettings(args []string, env func(string) (string, bool)) (settings, err
 		"node-name": func() { s.NodeName = *nodeName }, "nats-creds": func() { s.NATSCreds = *natsCreds },
 		"nats-user": func() { s.NATSUser = *natsUser }, "partitions": func() { s.Partitions = *partitions },
 		"replicas": func() { s.Replicas = *replicas }, "rebuild-from": func() { s.RebuildFrom = *rebuildFrom },
+		"advertise": func() { s.AdvertiseAddr = *advertise },
 	}
 	fs.VisitAll(func(f *flag.Flag) {
 		if flagSets[f.Name] == nil && f.Name != "config" {
@@ -309,5 +315,8 @@ func applyEnv(s *settings, env func(string) (string, bool)) error {
 	dur("SLUICE_HEARTBEAT", &s.Heartbeat)
 	dur("SLUICE_DEAD_AFTER", &s.DeadAfter)
 	dur("SLUICE_SEARCH_TIMEOUT", &s.SearchTimeout)
+	str("SLUICE_CLUSTER_SECRET", &s.ClusterSecret)
+	str("SLUICE_ADVERTISE_ADDR", &s.AdvertiseAddr)
+	dur("SLUICE_REGISTRY_RETENTION", &s.RegistryRetention)
 	return errors.Join(errs...)
 }

@@ -56,6 +56,10 @@ type Config struct {
 	// for Local and Anonymous, LimitKey) sends per second, in bursts of one second's worth: a
 	// faster client is slowed, never refused, and nothing is lost. 0: no limit.
 	MaxIngestBytesPerSecond int64
+	// Delegate, when set, is asked first by Authenticate: a request it handles (one carrying
+	// a cluster-internal credential, engine/cluster) gets its principal p, or is refused with
+	// reason when p is nil, whatever else it carries.
+	Delegate func(r *http.Request) (p *Principal, handled bool, reason string)
 }
 
 // Policy is the access policy of a server: its principals, and the Host, Origin and
@@ -70,6 +74,7 @@ type Policy struct {
 	metricsPublic bool
 	consolePublic bool
 	sessions      *sessions
+	delegate      func(r *http.Request) (*Principal, bool, string)
 }
 
 type key struct {
@@ -80,7 +85,7 @@ type key struct {
 // NewPolicy checks cfg and returns its Policy. Errors name the offending principal and field.
 func NewPolicy(cfg Config) (*Policy, error) {
 	pol := &Policy{metricsPublic: cfg.MetricsPublic, consolePublic: cfg.ConsolePublic,
-		sessions: newSessions(cfg.MaxSessions, cfg.SessionLifetime)}
+		sessions: newSessions(cfg.MaxSessions, cfg.SessionLifetime), delegate: cfg.Delegate}
 	names := map[string]bool{}
 	uids := map[int32]string{}
 	hashes := map[[32]byte]string{}
@@ -216,7 +221,8 @@ func (pol *Policy) Admit(r *http.Request) (*Principal, *Refusal) {
 	return p, nil
 }
 
-// Authenticate returns the principal whose token r carries, or nil and the reason. In loopback
+// Authenticate returns the principal whose token r carries, or nil and the reason. A request
+// Config.Delegate handles is decided by it alone. In loopback
 // mode (Open) every request is Local. Credentials are taken from every Sec-WebSocket-Protocol
 // value, "Authorization: Bearer TOKEN", "Authorization: Basic" (any user name, the token as
 // password) and "Gravwell-Token"; the first that matches wins. A request that offers none of
@@ -228,6 +234,11 @@ func (pol *Policy) Authenticate(r *http.Request) (*Principal, string) {
 
 // authenticate is Authenticate, also reporting whether the session cookie was the credential.
 func (pol *Policy) authenticate(r *http.Request) (*Principal, string, bool) {
+	if pol.delegate != nil {
+		if p, handled, reason := pol.delegate(r); handled {
+			return p, reason, false
+		}
+	}
 	if pol.Open() {
 		return Local, "", false
 	}

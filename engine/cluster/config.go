@@ -79,6 +79,27 @@ type Config struct {
 	// giving it up with a warning; default DeadAfter.
 	SearchTimeout time.Duration
 
+	// ProxySecret is the shared secret of the credential with which a webserver proxies a
+	// request to the webserver holding a search (an HMAC over the principal, the search, the
+	// target node and an expiry). Empty: a random secret the first webserver stores in the
+	// bucket sluice_searches, readable by whoever may read that bucket (set NATS permissions
+	// accordingly, or set this on every webserver).
+	ProxySecret string
+	// ProxyCredentialTTL is how long a proxy credential is accepted after it is made;
+	// default 30s.
+	ProxyCredentialTTL time.Duration
+	// ProxyDialTimeout bounds connecting to the webserver holding a search; default 5s.
+	ProxyDialTimeout time.Duration
+	// ProxyKeepAlive is the period of the PONG a relayed search socket sends the holding
+	// webserver while idle, so its IdleTimeout does not close the relay; default 30s.
+	ProxyKeepAlive time.Duration
+	// RegistryTimeout bounds each operation on the search registry bucket (a launch waits
+	// for its record); default 5s.
+	RegistryTimeout time.Duration
+	// RegistryRetention is how long the searches of a webserver that died stay in the
+	// registry, listed and answered as gone naming it, before they are deleted; default 1h.
+	RegistryRetention time.Duration
+
 	Collector *collect.Collector // samples this machine for heartbeats; default NewCollector
 	Logger    *slog.Logger       // default slog.Default()
 }
@@ -125,6 +146,21 @@ func (c *Config) defaults() error {
 	}
 	if c.SearchTimeout <= 0 {
 		c.SearchTimeout = c.DeadAfter
+	}
+	if c.ProxyCredentialTTL <= 0 {
+		c.ProxyCredentialTTL = 30 * time.Second
+	}
+	if c.ProxyDialTimeout <= 0 {
+		c.ProxyDialTimeout = 5 * time.Second
+	}
+	if c.ProxyKeepAlive <= 0 {
+		c.ProxyKeepAlive = 30 * time.Second
+	}
+	if c.RegistryTimeout <= 0 {
+		c.RegistryTimeout = 5 * time.Second
+	}
+	if c.RegistryRetention <= 0 {
+		c.RegistryRetention = time.Hour
 	}
 	if c.Collector == nil {
 		c.Collector = collect.NewCollector(collect.Config{})

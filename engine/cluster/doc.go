@@ -32,4 +32,14 @@
 // answers each chunk when it has taken it, which is the flow control). An indexer that is
 // dead, or silent past Config.SearchTimeout mid-search, ends its stream with a warning on the
 // search naming it and the time range whose entries are missing.
+//
+// Webservers share a search registry (Node.Searches), the key-value bucket sluice_searches: a
+// record per search names the webserver holding it, its HTTP address, the owner's UID, GIDs
+// and Global, the query, state and launch time. Creating the record claims the search ID, so
+// IDs are unique across webservers. Any webserver lists the cluster's searches a principal may
+// see, and a client reaches a search through any webserver: the holder serves it, another
+// webserver relays its search-socket attach (proxy_ws.go) and reverse-proxies its REST routes
+// (proxy.go), authorised on the holder as the client's principal by an HMAC credential
+// (proxy_auth.go, ProxyHeader). The searches of a dead webserver are answered as gone, naming
+// it, until Config.RegistryRetention passes.
 package cluster

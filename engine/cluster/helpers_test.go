@@ -192,8 +192,17 @@ type wsClient struct {
 
 func dial(t testing.TB, httpURL, path string, subs ...string) *wsClient {
 	t.Helper()
-	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(httpURL, "http")+path, nil)
+	return dialHeader(t, httpURL, path, nil, subs...)
+}
+
+// dialHeader opens a routing socket with the handshake headers hdr and negotiates subs.
+func dialHeader(t testing.TB, httpURL, path string, hdr http.Header, subs ...string) *wsClient {
+	t.Helper()
+	conn, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(httpURL, "http")+path, hdr)
 	if err != nil {
+		if resp != nil {
+			err = fmt.Errorf("%w: HTTP %s", err, resp.Status)
+		}
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
@@ -269,17 +278,24 @@ func (c *wsClient) search(query string, start, end time.Time) (string, countRepl
 	}
 	ch := r.OutputSearchSubproto
 	c.write(map[string]any{"type": "search", "data": map[string]any{"Ok": true, "OutputSearchSubproto": ch}})
+	return ch, c.waitFinished(ch)
+}
+
+// waitFinished polls REQ_ENTRY_COUNT on channel until the search has finished and returns
+// the finished reply.
+func (c *wsClient) waitFinished(channel string) countReply {
+	c.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		var cr countReply
-		c.do(ch, map[string]any{"ID": 3}, &cr)
+		c.do(channel, map[string]any{"ID": 3}, &cr)
 		if cr.Finished {
-			return ch, cr
+			return cr
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	c.t.Fatalf("search %q did not finish", query)
-	return "", countReply{}
+	c.t.Fatalf("the search on %s did not finish", channel)
+	return countReply{}
 }
 
 type countReply struct {

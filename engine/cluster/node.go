@@ -40,7 +40,8 @@ type Node struct {
 	started time.Time
 
 	mu  sync.Mutex
-	idx *indexer // set by AttachStore
+	idx *indexer  // set by AttachStore
+	reg *Registry // set by Searches
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -216,10 +217,13 @@ func (n *Node) AttachStore(st *store.Store, dir string) error {
 // the NATS connection drains.
 func (n *Node) Close() error {
 	n.mu.Lock()
-	idx := n.idx
+	idx, reg := n.idx, n.reg
 	n.mu.Unlock()
 	if idx != nil {
 		idx.stop(true)
+	}
+	if reg != nil {
+		reg.close() // this webserver's searches end with it
 	}
 	n.cancel()
 	n.wg.Wait()

@@ -84,6 +84,10 @@ type Config struct {
 	// throttle and byte counter).
 	IngestWrap func(http.Handler) http.Handler
 	Logger     *slog.Logger
+	// Remote, when set, reaches the searches other webservers of a cluster hold: the list
+	// routes include them and a route about a search this server does not hold is served by
+	// it (see Remote).
+	Remote Remote
 }
 
 func (c *Config) defaults() {
@@ -148,6 +152,9 @@ func (a *API) Close() {
 // Register adds every route to mux. Routes are listed in the README ("REST API").
 func (a *API) Register(mux *http.ServeMux) {
 	h := func(pattern string, fn func(w http.ResponseWriter, r *http.Request, c *access.Principal)) {
+		if strings.Contains(pattern, "{id}") {
+			fn = a.remoteFirst(fn)
+		}
 		mux.Handle(pattern, a.authed(fn))
 	}
 	// Searches.

@@ -116,7 +116,7 @@ func (a *API) lookup(r *http.Request, c *access.Principal) (*search.Search, *Err
 
 // list serves GET /api/searchctrl: []SearchCtrlStatus of the searches the caller may see.
 func (a *API) list(w http.ResponseWriter, r *http.Request, c *access.Principal) {
-	a.writeStatuses(w, a.visible(c, false))
+	a.writeStatuses(w, a.visible(c, false), a.remoteList(c, false))
 }
 
 // listAll serves GET /api/searchctrl/all: every search, for admins.
@@ -125,14 +125,22 @@ func (a *API) listAll(w http.ResponseWriter, r *http.Request, c *access.Principa
 		writeError(w, &Error{Status: http.StatusForbidden, Field: "admin", Msg: "listing every search needs an admin"})
 		return
 	}
-	a.writeStatuses(w, a.visible(c, true))
+	a.writeStatuses(w, a.visible(c, true), a.remoteList(c, true))
 }
 
-func (a *API) writeStatuses(w http.ResponseWriter, ss []*search.Search) {
-	out := make([]ctrlStatus, 0, len(ss))
+// writeStatuses answers with the statuses of this server's searches ss and of the other
+// webservers' searches remote (a cluster's), newest first.
+func (a *API) writeStatuses(w http.ResponseWriter, ss []*search.Search, remote []RemoteSearch) {
+	out := make([]ctrlStatus, 0, len(ss)+len(remote))
 	for _, s := range ss {
 		st := s.Status()
 		out = append(out, statusOf(s, &st))
+	}
+	for i := range remote {
+		out = append(out, remoteStatus(&remote[i]))
+	}
+	if len(remote) > 0 {
+		sortStatuses(out)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -148,6 +156,12 @@ func (a *API) listDetails(w http.ResponseWriter, r *http.Request, c *access.Prin
 			b.B = append(b.B, ',')
 		}
 		b.B = s.Result.AppendInfo(b.B)
+	}
+	for i, rs := range a.remoteList(c, false) {
+		if i > 0 || len(ss) > 0 {
+			b.B = append(b.B, ',')
+		}
+		b.B = remoteInfo(b.B, &rs)
 	}
 	b.B = append(b.B, ']')
 	writeRaw(w, http.StatusOK, b.B)

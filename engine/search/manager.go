@@ -93,7 +93,31 @@ type ManagerConfig struct {
 	// NoMeta makes counts decode every block instead of answering blocks from the store's
 	// block summaries (RunOptions.NoMeta); the results are the same. For comparisons.
 	NoMeta bool
+
+	// Claims, when set, makes search IDs unique beyond this manager (a cluster's search
+	// registry, engine/cluster): every launch and embedded search claims its ID there before
+	// it becomes visible, and the claim is released when the search is deleted.
+	Claims IDClaimer
 }
+
+// IDClaimer reserves search IDs in a registry shared by several managers (IDs stay unique
+// across the webservers of a cluster) and records who holds each search. Its methods are
+// called without the manager's locks held and may block on the network.
+type IDClaimer interface {
+	// Claim records s under s.ID (set, the search not yet visible in the manager). It
+	// returns an error wrapping ErrIDTaken when the ID is held elsewhere (the manager then
+	// tries another), or any other error to refuse the launch.
+	Claim(s *Search) error
+	// Release forgets a search that Claim recorded, once it is deleted or was refused.
+	Release(s *Search)
+}
+
+// ErrIDTaken is wrapped by IDClaimer.Claim when another holder already has the ID.
+var ErrIDTaken = errors.New("search: ID already taken")
+
+// maxIDClaims bounds the IDs a launch tries to claim; ten-digit random IDs collide rarely,
+// so running out means the registry refuses every ID.
+const maxIDClaims = 8
 
 func (c *ManagerConfig) defaults() {
 	if c.MaxSearches <= 0 {
@@ -294,6 +318,60 @@ func (m *Manager) newID() string {
 	}
 }
 
+// register gives s a unique ID (claimed through Claims when set) and makes it live, within
+// the admission limits of its client and owner.
+func (m *Manager) register(s *Search) error {
+	for try := 1; ; try++ {
+		m.mu.Lock()
+		if err := m.admit(s.Client, s.Owner); err != nil {
+			m.mu.Unlock()
+			return err
+		}
+		id := m.newID()
+		if m.cfg.Claims == nil {
+			m.insertLocked(s, id)
+			m.mu.Unlock()
+			return nil
+		}
+		m.mu.Unlock()
+		s.ID = id
+		err := m.cfg.Claims.Claim(s)
+		if errors.Is(err, ErrIDTaken) {
+			if try < maxIDClaims {
+				continue
+			}
+			return fmt.Errorf("search: no free search ID after %d tries: %w", try, err)
+		}
+		if err != nil {
+			return fmt.Errorf("search: cannot register the search: %w", err)
+		}
+		m.mu.Lock()
+		err = m.admit(s.Client, s.Owner)
+		_, taken := m.searches[id]
+		if err == nil && !taken {
+			m.insertLocked(s, id)
+			m.mu.Unlock()
+			return nil
+		}
+		m.mu.Unlock()
+		m.cfg.Claims.Release(s)
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// insertLocked makes s live under id; m.mu must be held.
+func (m *Manager) insertLocked(s *Search, id string) {
+	s.ID = id
+	s.Result.SetInfo(func(si *wire.SearchInfo) { si.ID = s.ID })
+	m.searches[s.ID] = s
+	m.perClient[s.Client]++
+	if s.Owner != "" {
+		m.perOwner[s.Owner]++
+	}
+}
+
 // admit reserves a slot for client and owner; m.mu must be held.
 func (m *Manager) admit(client uint64, owner string) error {
 	if m.closed {
@@ -364,19 +442,12 @@ func (m *Manager) Launch(req LaunchRequest) (*Search, error) {
 	s.Result = res
 	s.fillInfo(q, req, mods)
 
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.admit(req.Client, req.Owner); err != nil {
+	if err := m.register(s); err != nil {
 		s.release()
 		return nil, err
 	}
-	s.ID = m.newID()
-	s.Result.SetInfo(func(si *wire.SearchInfo) { si.ID = s.ID })
-	m.searches[s.ID] = s
-	m.perClient[s.Client]++
-	if s.Owner != "" {
-		m.perOwner[s.Owner]++
-	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.timer = time.AfterFunc(m.cfg.AckTimeout, func() {
 		// The check and the deletion happen under one hold of s.mu, so an acknowledgement
 		// racing with the timer either wins or finds the search deleted.
@@ -671,6 +742,9 @@ func (m *Manager) deleteIf(s *Search, cond func() bool) bool {
 		}
 	}
 	m.mu.Unlock()
+	if m.cfg.Claims != nil {
+		m.cfg.Claims.Release(s)
+	}
 	s.release()
 	for _, fn := range hooks {
 		fn()

@@ -94,15 +94,9 @@ func (m *Manager) Embed(spec EmbedSpec) (*Search, error) {
 	}
 	s.fillInfo(q, LaunchRequest{Query: spec.Query, Background: true, Name: spec.Name, LaunchMethod: "script",
 		UID: spec.UID, GIDs: spec.GIDs, Global: spec.Global}, mods)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.admit(0, ""); err != nil {
+	if err := m.register(s); err != nil {
 		s.release()
 		return nil, err
 	}
-	s.ID = m.newID()
-	s.Result.SetInfo(func(si *wire.SearchInfo) { si.ID = s.ID })
-	m.searches[s.ID] = s
-	m.perClient[0]++
 	return s, nil
 }
