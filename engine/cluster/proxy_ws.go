@@ -266,7 +266,10 @@ func replyID(data []byte) (uint32, bool) {
 		n++
 	}
 	v, err := strconv.ParseUint(string(rest[:n]), 10, 32)
-	return uint32(v), err == nil
+	if err != nil {
+		return 0, false
+	}
+	return uint32(v), true
 }
 
 // lost answers every pending request RESP_ERROR once the holder's socket is over.
