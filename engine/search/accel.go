@@ -66,6 +66,8 @@ func (q *Query) blockFilter() *store.Filter {
 					return store.SyslogSpace(g.specs[k].path), eqTyped
 				case extract.SyslogStructured:
 					return store.SyslogSpace(g.specs[k].path), eqTyped | eqRaw
+				case sysMessage: // an RFC 5424 message loses its BOM, a token byte run
+					return store.SyslogSpace(g.specs[k].path), eqText
 				}
 				return store.SyslogSpace(g.specs[k].path), eqText | eqRaw
 			})

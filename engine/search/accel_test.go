@@ -165,6 +165,7 @@ func fieldAccelStore(t testing.TB, n int, seed int64) (*store.Store, []uint16, f
 	codes := []string{"404", "404.0", "4.04e2", "007", "7", "-0", "0", "500", "x404", "true"}
 	users := []string{"bob smith", "bob", `b\"q`, "eve", "Eve"}
 	apps := []string{"sshd", "cron", "su", "app-1"}
+	msgs := []string{"hello", "bye now"}
 	r := rand.New(rand.NewSource(seed))
 	pick := func(r *rand.Rand, s []string) string { return s[r.Intn(len(s))] }
 	jsonEsc := func(s string) string { // escapes some letters as \u00XX
@@ -196,7 +197,11 @@ func fieldAccelStore(t testing.TB, n int, seed int64) (*store.Store, []uint16, f
 			}
 			return fmt.Sprintf(`{"host":"%s","code":%s,"a":{"b":"%s"},"ok":%v,"id":%d}`, jsonEsc(h), code, jsonEsc(u), r.Intn(2) == 0, r.Intn(1e6))
 		case 2:
-			return fmt.Sprintf(`<%d>1 2024-05-01T09:00:00Z %s %s %d - [ex@1 k="%s"] id=%d`, r.Intn(192), h, pick(r, apps), r.Intn(100), u, r.Intn(1e6))
+			msg := pick(r, msgs)
+			if msg == "hello" { // its BOM (dropped by the parser) makes "\xEF\xBB\xBFhello" one token
+				msg = "\xEF\xBB\xBF" + msg
+			}
+			return fmt.Sprintf(`<%d>1 2024-05-01T09:00:00Z %s %s %d - [ex@1 k="%s"] %s`, r.Intn(192), h, pick(r, apps), r.Intn(100), u, msg)
 		}
 		return fmt.Sprintf(`%d, %s ,%s,"%s"`, r.Intn(1e6), h, c, strings.ReplaceAll(u, `"`, `""`))
 	}
@@ -236,6 +241,7 @@ func fieldAccelStore(t testing.TB, n int, seed int64) (*store.Store, []uint16, f
 				mods = append(mods, "syslog Hostname=="+v(hosts)+" Appname=="+v(apps))
 			case 5:
 				mods = append(mods, "syslog Severity=="+v([]string{"3", "3.0", "x"})+" Structured[ex@1].k=="+v(users))
+				mods = append(mods, "syslog Message=="+v(msgs))
 			case 6:
 				mods = append(mods, `csv -h "ts,host,code" host==`+v(hosts), "csv [2]=="+v(codes))
 			case 7:
