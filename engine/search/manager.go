@@ -16,6 +16,7 @@ import (
 	"github.com/sluicehq/sluice/engine/budget"
 	"github.com/sluicehq/sluice/engine/render"
 	"github.com/sluicehq/sluice/engine/stats"
+	"github.com/sluicehq/sluice/engine/store"
 	"github.com/sluicehq/sluice/wire"
 )
 
@@ -293,6 +294,16 @@ type Manager struct {
 	perOwner  map[string]int
 	closed    bool
 	wg        sync.WaitGroup
+
+	// scanned sums the store.ScanCounts of every search run (ScanTotals).
+	scanned struct{ blocks, skipped, summarised atomic.Int64 }
+}
+
+// ScanTotals returns the blocks the searches run so far considered, and of those the ones
+// their accelerators skipped unread and the ones answered from block summaries.
+func (m *Manager) ScanTotals() store.ScanCounts {
+	return store.ScanCounts{Blocks: m.scanned.blocks.Load(), Skipped: m.scanned.skipped.Load(),
+		Summarised: m.scanned.summarised.Load()}
 }
 
 // NewManager returns a Manager over src; src and tags may be nil for a manager that only
@@ -574,9 +585,13 @@ func (s *Search) Start() {
 	go func() {
 		defer m.wg.Done()
 		ctx, stop := m.runLimits(s.ctx)
+		var counts store.ScanCounts
 		err := s.Query.Run(ctx, meter(ctx, m.src), s.Result, s.Ring, RunOptions{
 			Tags: s.tagIDs, Start: s.RangeStart.UnixNano(), End: s.RangeEnd.UnixNano(), Workers: m.cfg.Workers, Memory: m.mem,
-			NoMeta: m.cfg.NoMeta})
+			NoMeta: m.cfg.NoMeta, Counts: &counts})
+		m.scanned.blocks.Add(counts.Blocks)
+		m.scanned.skipped.Add(counts.Skipped)
+		m.scanned.summarised.Add(counts.Summarised)
 		err = stop(err)
 		used := CPUUsed(ctx)
 		s.cpu.Store(int64(used))
