@@ -31,8 +31,8 @@ func BenchmarkCountMetaDay(b *testing.B) {
 }
 
 // benchIngest stores ents in a new store with timestamps ts(i) under tag "kv".
-func benchIngest(b *testing.B, ents []wire.Entry, ts func(i int) int64) (*store.Store, uint16, int64) {
-	st, err := store.Open(store.Config{Dir: b.TempDir()})
+func benchIngest(b *testing.B, ents []wire.Entry, ts func(i int) int64, wells ...store.WellConfig) (*store.Store, uint16, int64) {
+	st, err := store.Open(store.Config{Dir: b.TempDir(), Wells: wells})
 	if err != nil {
 		b.Fatal(err)
 	}

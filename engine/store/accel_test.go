@@ -72,13 +72,20 @@ func TestFilterClauses(t *testing.T) {
 	}
 }
 
-// TestAccelDurable checks the sidecar files: accelerators survive a reopen, a deleted or
-// damaged sidecar is rebuilt from the blocks at Open, Extractor "none" builds nothing, and
-// the overhead shows in WellStats.
+// TestAccelDurable checks the sidecar files, of a fulltext and of a kv field accelerator:
+// accelerators survive a reopen, a deleted or damaged sidecar is rebuilt from the blocks at
+// Open, Extractor "none" builds nothing, and the overhead shows in WellStats.
 func TestAccelDurable(t *testing.T) {
+	t.Run("fulltext", func(t *testing.T) { testAccelDurable(t, AccelConfig{}, FulltextTerm) })
+	t.Run("kv", func(t *testing.T) {
+		testAccelDurable(t, AccelConfig{Extractor: "kv", Fields: []string{"id"}}, KVSpace(extract.KV{}, "id").Value)
+	})
+}
+
+func testAccelDurable(t *testing.T, accel AccelConfig, term func(string) Term) {
 	dir := t.TempDir()
 	cfg := Config{Dir: dir, BlockSize: 4 << 10, Logger: quietLogger(),
-		Wells: []WellConfig{{Name: "plain", Tags: []string{"plain"}, Accel: AccelConfig{Extractor: "none"}}}}
+		Wells: []WellConfig{{Name: DefaultWell, Accel: accel}, {Name: "plain", Tags: []string{"plain"}, Accel: AccelConfig{Extractor: "none"}}}}
 	s := openT(t, cfg)
 	ids := tagIDs(t, s, "x", "plain")
 	var ents []wire.Entry
@@ -90,7 +97,7 @@ func TestAccelDurable(t *testing.T) {
 	}
 	needle := func(s *Store, tag uint16, tok string) (ScanCounts, int) {
 		var f Filter
-		f.Require([][]string{{tok}})
+		f.RequireTerms([][]Term{{term(tok)}})
 		var c ScanCounts
 		n := 0
 		err := s.Scan(context.Background(), ScanQuery{Tags: []uint16{tag}, Start: 0, End: 2e12, Filter: &f, Counts: &c}, func(b []wire.Entry) error {
