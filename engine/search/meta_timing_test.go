@@ -30,7 +30,7 @@ func BenchmarkCountMetaDay(b *testing.B) {
 	benchCount(b, st, tag, len(ents), size, tStart-int64(time.Hour), tStart+int64(26*time.Hour))
 }
 
-// benchIngest stores ents in a new store with timestamps ts(i) under tag "kv".
+// benchIngest stores ents in a new store (with wells) with timestamps ts(i) under tag "kv".
 func benchIngest(b *testing.B, ents []wire.Entry, ts func(i int) int64, wells ...store.WellConfig) (*store.Store, uint16, int64) {
 	st, err := store.Open(store.Config{Dir: b.TempDir(), Wells: wells})
 	if err != nil {
