@@ -18,8 +18,15 @@ import (
 // Duration differs (answered blocks take no pipeline time). RunOptions.NoMeta turns it off.
 
 // metaStage returns the condensing stage a run can feed from block summaries, or nil.
+//
+// A count over windows (count over D, or any count feeding the chart renderer) is fed too when
+// the run selects one tag and the window is a whole number of stats buckets: the windows are
+// then unions of buckets (both start at the range start), and each window holds one group of
+// that tag, whose row takes the window's start and the tag. (With several tags, the order of a
+// window's groups and its row's tag follow the newest entry of each tag in the window, which
+// the summaries do not give.)
 func (p *pipeline) metaStage() *aggStage {
-	if p.opt.NoMeta || p.rc.window != 0 || p.ci >= len(p.stages) {
+	if p.opt.NoMeta || p.ci >= len(p.stages) {
 		return nil
 	}
 	for _, m := range p.q.Modules[:p.ci] {
@@ -28,7 +35,7 @@ func (p *pipeline) metaStage() *aggStage {
 		}
 	}
 	g, ok := p.stages[p.ci].(*aggStage)
-	if !ok || g.window != 0 || !g.s.single || len(g.s.ops) != 1 || g.s.ops[0].kind != aggCount || g.s.ops[0].field != "" {
+	if !ok || g.window != 0 && (len(p.opt.Tags) != 1 || g.window%p.width != 0) || !g.s.single || len(g.s.ops) != 1 || g.s.ops[0].kind != aggCount || g.s.ops[0].field != "" {
 		return nil
 	}
 	if len(g.s.by) > 1 || len(g.s.by) == 1 && g.s.by[0] != fieldTAG {
@@ -64,6 +71,16 @@ func (p *pipeline) addMeta(b *store.MetaBlock) error {
 				}
 				p.record(j, bk.TS, c)
 			}
+			if g.window > 0 {
+				// one tag: a group per window, whose newest entry matters to nothing (see
+				// metaStage), so the bucket's time stands for it
+				if err := g.addMeta(t.Tag, bk.TS, int64(bk.Count)); err != nil {
+					return err
+				}
+			}
+		}
+		if g.window > 0 {
+			continue
 		}
 		if err := g.addMeta(t.Tag, t.Newest, int64(t.Count)); err != nil {
 			return err
@@ -73,10 +90,13 @@ func (p *pipeline) addMeta(b *store.MetaBlock) error {
 }
 
 // addMeta counts n entries of tag, the newest at timestamp newest, exactly as process (a count
-// by TAG) or countAll (a plain count) counts them.
+// by TAG, or over windows) or countAll (a plain count) counts them.
 func (g *aggStage) addMeta(tag uint16, newest int64, n int64) error {
 	e := wire.Entry{TS: newest, Tag: tag}
 	g.key = g.key[:0]
+	if g.window > 0 {
+		g.key = appendWindowKey(g.key, g.rc.windowStart(newest, g.window))
+	}
 	if len(g.s.by) > 0 {
 		v, _ := lookup(&e, fieldTAG, g.rc.ar)
 		g.vals[0] = v
@@ -88,7 +108,10 @@ func (g *aggStage) addMeta(tag uint16, newest int64, n int64) error {
 	}
 	grp := &g.groups[idx]
 	if newest > grp.first {
-		grp.first, grp.tag, grp.ts = newest, tag, newest
+		grp.first, grp.tag = newest, tag
+		if g.window == 0 {
+			grp.ts = newest
+		}
 	}
 	g.accs[grp.acc].n += n
 	// groups no longer come in scan order: flush orders them by newest entry, as after a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,20 +19,32 @@ import (
 func TestMetaEqualsDecode(t *testing.T) {
 	st, ids := openGenStore(t, 6000, 91)
 	r := rand.New(rand.NewSource(3))
-	queries := []string{
-		"tag=json,kv,syslog,csv count",
-		"tag=kv count | table",
-		"tag=json,kv,syslog,csv count by TAG",
-		"tag=json,syslog count as n by TAG | sort by n",
-		"tag=json,kv,syslog,csv count by TAG | table",
-		"tag=csv count | chart count",    // a chart window: not served from summaries
-		"tag=kv kv host | count by host", // needs the entries
-		"tag=kv grep -i admin | count",   // needs the entries
-		"tag=json,kv,syslog,csv stats count by TAG",
+	// one: the query runs on one tag (ids[1]) instead of all four
+	queries := []struct {
+		query       string
+		one, served bool
+	}{
+		{"tag=json,kv,syslog,csv count", false, true},
+		{"tag=kv count | table", true, true},
+		{"tag=json,kv,syslog,csv count by TAG", false, true},
+		{"tag=json,syslog count as n by TAG | sort by n", false, true},
+		{"tag=json,kv,syslog,csv count by TAG | table", false, true},
+		{"tag=kv count | chart count", true, true},                   // one window per chart point
+		{"tag=kv count over 7m | table", true, true},                 // windows of whole buckets (every width divides 7m)
+		{"tag=kv count by TAG over 7m", true, true},                  // the same, by TAG
+		{"tag=kv count over 3s", true, true},                         // windows cut buckets unless they are 1 s wide
+		{"tag=json,kv,syslog,csv count | chart count", false, false}, // several tags per window
+		{"tag=kv kv host | count by host", true, false},              // needs the entries
+		{"tag=kv grep -i admin | count", false, false},               // needs the entries
+		{"tag=json,kv,syslog,csv stats count by TAG", false, false},
 	}
-	served := map[string]bool{queries[0]: true, queries[1]: true, queries[2]: true, queries[3]: true, queries[4]: true}
 	summarised := 0
-	for _, query := range queries {
+	for _, qc := range queries {
+		query, served := qc.query, qc.served
+		tags := ids
+		if qc.one {
+			tags = ids[1:2]
+		}
 		q, err := Parse(query)
 		if err != nil {
 			t.Fatalf("Parse(%q): %v", query, err)
@@ -57,11 +70,11 @@ func TestMetaEqualsDecode(t *testing.T) {
 				sink := &memSink{}
 				rec := newFakeRec(start, width)
 				var counts store.ScanCounts
-				opt := RunOptions{Tags: ids, Start: start, End: end, Workers: c.workers, NoMeta: c.noMeta, Counts: &counts}
+				opt := RunOptions{Tags: tags, Start: start, End: end, Workers: c.workers, NoMeta: c.noMeta, Counts: &counts}
 				if err := q.Run(context.Background(), st, sink, rec, opt); err != nil {
 					t.Fatalf("%s: %v", query, err)
 				}
-				if c.noMeta || !served[query] {
+				if c.noMeta || !served || strings.HasSuffix(query, "over 3s") && width != int64(time.Second) {
 					if counts.Summarised != 0 {
 						t.Fatalf("%s (workers %d, NoMeta %v): %d blocks answered from summaries", query, c.workers, c.noMeta, counts.Summarised)
 					}

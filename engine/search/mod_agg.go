@@ -1,6 +1,7 @@
 package search
 
 import (
+	"encoding/binary"
 	"math"
 	"sort"
 	"strconv"
@@ -231,7 +232,7 @@ func (g *aggStage) process(ents []wire.Entry) (int, error) {
 		key := g.key[:0]
 		if g.window > 0 {
 			ws := g.rc.windowStart(e.TS, g.window)
-			key = append(key, byte(ws), byte(ws>>8), byte(ws>>16), byte(ws>>24), byte(ws>>32), byte(ws>>40), byte(ws>>48), byte(ws>>56))
+			key = appendWindowKey(key, ws)
 		}
 		ok := true
 		for k, f := range s.by {
@@ -341,6 +342,11 @@ func (g *aggStage) countAll(ents []wire.Entry) (int, error) {
 	}
 	g.accs[grp.acc].n += int64(len(ents))
 	return 0, nil
+}
+
+// appendWindowKey appends the key bytes of the window starting at ws.
+func appendWindowKey(key []byte, ws int64) []byte {
+	return binary.LittleEndian.AppendUint64(key, uint64(ws))
 }
 
 // group returns the group of the current key (g.key) and values (g.vals), creating it from e
