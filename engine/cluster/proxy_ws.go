@@ -190,11 +190,13 @@ func (rl *relay) fail(pr pendingReq, why string) {
 }
 
 // read relays the holder's messages on its channel to the client until the socket ends.
+// Messages are read into one reused buffer: deliver copies what it sends.
 func (rl *relay) read() {
 	var ep wire.EnvelopeParser
 	var env wire.Envelope
+	var buf bytes.Buffer
 	for {
-		_, msg, err := rl.conn.ReadMessage()
+		msg, err := readMessage(rl.conn, &buf)
 		if err != nil {
 			rl.lost(err)
 			return
@@ -214,6 +216,28 @@ func (rl *relay) read() {
 		}
 	}
 }
+
+// readMessage reads the next message into buf, reused (its bytes are valid until the next
+// call), keeping buf from holding on to more than twice a typical block once a huge message
+// has passed.
+func readMessage(conn *websocket.Conn, buf *bytes.Buffer) ([]byte, error) {
+	_, r, err := conn.NextReader()
+	if err != nil {
+		return nil, err
+	}
+	if buf.Cap() > maxKeptBuffer {
+		*buf = bytes.Buffer{}
+	}
+	buf.Reset()
+	if _, err := buf.ReadFrom(r); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// maxKeptBuffer is the largest read buffer a relay keeps between messages (a few streaming
+// blocks); a larger one, after a huge page, is dropped.
+const maxKeptBuffer = 4 << 20
 
 // unwrap returns the data of a message on the holder's channel. The holder frames every
 // message as wire.BeginMessage does, so the data is cut out without a parse; anything else

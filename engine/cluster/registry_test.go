@@ -89,20 +89,23 @@ type regCluster struct {
 
 const regEntries = 2500
 
-func startRegCluster(t testing.TB) *regCluster {
+func startRegCluster(t testing.TB) *regCluster { return startRegClusterN(t, regEntries) }
+
+// startRegClusterN is startRegCluster with n entries.
+func startRegClusterN(t testing.TB, n int) *regCluster {
 	t.Helper()
 	url := startNATS(t)
 	idx := startNode(t, nodeConfig(url, "idx-1", cluster.RoleIndexer), "")
 	c := &regCluster{idx: idx, webA: startWeb(t, url, "web-a"), webB: startWeb(t, url, "web-b"),
 		start: base.Add(-time.Minute), end: base.Add(2 * time.Hour)}
 	waitSpread(t, c.webA.testNode, 1)
-	ents := appEntries("app", 0, regEntries, 977*time.Millisecond)
+	ents := appEntries("app", 0, n, 977*time.Millisecond*regEntries/time.Duration(n))
 	b, _ := json.Marshal(ents)
 	resp := httpDo(t, "POST", c.webA.url+"/api/ingest", "root", b)
 	if resp.code != 200 {
 		t.Fatalf("ingest: %d %s", resp.code, resp.body)
 	}
-	waitFor(t, 20*time.Second, "the indexer to store every entry", func() bool { return idx.stored() == regEntries })
+	waitFor(t, 30*time.Second, "the indexer to store every entry", func() bool { return idx.stored() == uint64(n) })
 	return c
 }
 
