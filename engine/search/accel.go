@@ -10,7 +10,7 @@ import (
 // change Data, so an entry that fails one can never pass the prefix; modules after it may
 // depend on which entries came before (limit, unique) and never filter blocks:
 //   - the patterns of every grep on entry data (not -v, not -e);
-//   - the `==` filters of json, kv, syslog and csv extractions on entry data (not -e), as
+//   - the `==` filters of json, kv, syslog, csv and regex extractions on entry data (not -e), as
 //     named-field terms that wells indexing the same field the same way answer (eqTerms),
 //     and for kv, syslog and csv as the value's fulltext tokens when the raw data must hold
 //     them (eqTokens);
@@ -48,17 +48,21 @@ func (q *Query) blockFilter() *store.Filter {
 				alts[i] = []store.Term{store.SrcTerm(a)}
 			}
 			f.RequireTerms(alts)
+		case *regexSpec:
+			requireEq(&f, g.field, g.specs, func(k int) (store.Space, eqKind) {
+				return store.RegexSpace(g.pattern, g.specs[k].path), eqTyped
+			})
 		case *jsonSpec:
-			requireEq(&f, &g.extractCommon, func(k int) (store.Space, eqKind) {
+			requireEq(&f, g.field, g.specs, func(k int) (store.Space, eqKind) {
 				return store.JSONSpace(g.paths[k].String()), eqTyped
 			})
 		case *kvSpec:
 			safe := kvTokenSafe(&g.cfg)
-			requireEq(&f, &g.extractCommon, func(k int) (store.Space, eqKind) {
+			requireEq(&f, g.field, g.specs, func(k int) (store.Space, eqKind) {
 				return store.KVSpace(g.cfg, g.specs[k].path), eqTyped | eqRaw*eqKind(boolInt(safe))
 			})
 		case *syslogSpec:
-			requireEq(&f, &g.extractCommon, func(k int) (store.Space, eqKind) {
+			requireEq(&f, g.field, g.specs, func(k int) (store.Space, eqKind) {
 				switch g.fields[k].Kind {
 				case sysTimestamp:
 					return store.Space{}, 0
@@ -75,7 +79,7 @@ func (q *Query) blockFilter() *store.Filter {
 			if !g.csv {
 				continue
 			}
-			requireEq(&f, &g.extractCommon, func(k int) (store.Space, eqKind) {
+			requireEq(&f, g.field, g.specs, func(k int) (store.Space, eqKind) {
 				return store.CSVSpace(g.index[k]), eqTyped | eqRaw
 			})
 		}
@@ -108,17 +112,17 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// requireEq adds a clause per `==` filter of an extraction on entry data: the named-field
+// requireEq adds a clause per `==` filter of an extraction on entry data (field ""): the named-field
 // terms of the value in the field's space, and, when eqRaw allows, one with the value's
 // fulltext tokens. space returns field k's space and kind (0: none). The clauses are separate
 // because each is answered by different wells: a well that does not index a clause's terms
 // takes them as present.
-func requireEq(f *store.Filter, c *extractCommon, space func(k int) (store.Space, eqKind)) {
-	if c.field != "" {
+func requireEq(f *store.Filter, field string, specs []fieldSpec, space func(k int) (store.Space, eqKind)) {
+	if field != "" {
 		return
 	}
-	for k := range c.specs {
-		flt := c.specs[k].filter
+	for k := range specs {
+		flt := specs[k].filter
 		if flt == nil || flt.op != opEq {
 			continue
 		}

@@ -136,6 +136,9 @@ func TestAccelEqualsPlain(t *testing.T) {
 	}
 }
 
+// accelRegex is the regex well's pattern: host and code of the kv lines.
+const accelRegex = `host=(?P<host>\S*) .*code=(?P<code>\S+)`
+
 // fieldAccelStore opens a store with one well per named-field extractor (kv, json, syslog,
 // csv), the default fulltext well and a well without accelerator, and fills it with generated
 // entries of every format in every well, with values chosen to trip the accelerators: JSON
@@ -148,13 +151,14 @@ func fieldAccelStore(t testing.TB, n int, seed int64) (*store.Store, []uint16, f
 		{Name: "sw", Tags: []string{"sw"}, Accel: store.AccelConfig{Extractor: "syslog", Fields: []string{"Hostname", "Appname", "Severity", "Structured[ex@1].k"}}},
 		{Name: "cw", Tags: []string{"cw"}, Accel: store.AccelConfig{Extractor: "csv", Fields: []string{"host", "[2]"}, Header: "ts,host,code"}},
 		{Name: "nw", Tags: []string{"nw"}, Accel: store.AccelConfig{Extractor: "none"}},
+		{Name: "rw", Tags: []string{"rw"}, Accel: store.AccelConfig{Extractor: "regex", Pattern: accelRegex}},
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
 	var tags []uint16
-	for _, name := range []string{"kvw", "jw", "sw", "cw", "fw", "nw"} {
+	for _, name := range []string{"kvw", "jw", "sw", "cw", "fw", "nw", "rw"} {
 		id, err := st.TagID(name)
 		if err != nil {
 			t.Fatal(err)
@@ -212,6 +216,9 @@ func fieldAccelStore(t testing.TB, n int, seed int64) (*store.Store, []uint16, f
 		if i%1000 < 30 && k < 4 { // the rare hosts are in their well's format
 			form = k
 		}
+		if i%1000 < 30 && k == 6 { // regex: kv lines
+			form = 0
+		}
 		ents[i] = wire.Entry{TS: tStart + int64(i)*int64(time.Hour)/int64(n), Tag: tags[k], Data: []byte(line(i, form))}
 		// sources and hosts come in runs, so needles by either skip blocks
 		ents[i].SRC = srcs[(i/300+r.Intn(2))%len(srcs)]
@@ -228,7 +235,7 @@ func fieldAccelStore(t testing.TB, n int, seed int64) (*store.Store, []uint16, f
 		v := func(s []string) string { return strconv.Quote(pick(r, s)) }
 		var mods []string
 		for range 1 + r.Intn(2) {
-			switch r.Intn(10) {
+			switch r.Intn(11) {
 			case 0:
 				mods = append(mods, "kv -q host=="+v(hosts)+" user=="+v(users))
 			case 1:
@@ -248,6 +255,8 @@ func fieldAccelStore(t testing.TB, n int, seed int64) (*store.Store, []uint16, f
 				mods = append(mods, "src "+pick(r, []string{"10.0.0.1", "10.0.0.3", "::ffff:10.0.0.2", "2001:db8::1", "192.168.7.3"}))
 			case 8:
 				mods = append(mods, "src "+pick(r, []string{"-v 10.0.0.1", "10.0.0.0/30", "10.0.0.1 192.168.7.5"}))
+			case 9:
+				mods = append(mods, "regex "+strconv.Quote(accelRegex)+" host=="+v(hosts)+" code=="+v(codes))
 			default:
 				mods = append(mods, "kv -q -d \" ,\" user=="+v(users), "grep -v "+v(users))
 			}
@@ -270,12 +279,13 @@ func fieldAccelStore(t testing.TB, n int, seed int64) (*store.Store, []uint16, f
 func TestAccelFieldsEqualPlain(t *testing.T) {
 	st, tags, gen := fieldAccelStore(t, 12000, 21)
 	r := rand.New(rand.NewSource(22))
-	// needles first: each with the one well it targets (kvw, jw, sw, cw, all, fw)
+	// needles first: each with the one well it targets (kvw, jw, sw, cw, all, fw, rw)
 	queries := []string{
 		`kv -q host=="n3"`, `json host=="n3"`, `syslog Hostname=="n3"`,
 		`csv -h "ts,host,code" host==n3`, `src 192.168.7.3`, `kv host==n3`,
+		"regex " + strconv.Quote(accelRegex) + " host==n3",
 	}
-	needleTags := [][]uint16{{tags[0]}, {tags[1]}, {tags[2]}, {tags[3]}, tags, {tags[4]}}
+	needleTags := [][]uint16{{tags[0]}, {tags[1]}, {tags[2]}, {tags[3]}, tags, {tags[4]}, {tags[6]}}
 	for range 80 {
 		queries = append(queries, gen(r))
 	}

@@ -53,8 +53,8 @@ case, -simple turns the wildcards off, -e FIELD looks in an extracted value inst
 		Details: extractDetails + `
 Structured data: Structured.KEY or Structured[ID].KEY.`,
 		Example: "tag=syslog syslog Appname==sshd Hostname | count by Hostname | table"}
-	docRegex = Doc{Kind: "extraction", Usage: "[-e FIELD] PATTERN",
-		Summary: "keep entries matching a Go (RE2) regular expression; named groups (?P<name>…) become fields",
+	docRegex = Doc{Kind: "extraction", Usage: "[-e FIELD] PATTERN [NAME OP VALUE ...]",
+		Summary: "keep entries matching a Go (RE2) regular expression; named groups (?P<name>…) become fields, filtered by NAME OP VALUE",
 		Example: `tag=syslog regex "user (?P<user>[a-z]+) from (?P<ip>[0-9.]+)" | count by user | table`}
 	docFields = Doc{Kind: "extraction", Usage: "[-e FIELD] [-s] [-q] [-clean] [-d DELIM] [-h HEADER] COLUMN[OP VALUE] [as NAME] ...",
 		Summary: "split the data at a delimiter (default \",\") and extract columns by [index] or -h header name",

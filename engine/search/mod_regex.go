@@ -2,25 +2,30 @@ package search
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 
 	"github.com/sluicehq/sluice/wire"
 )
 
-// regex [-e FIELD] PATTERN
+// regex [-e FIELD] PATTERN [NAME OP VALUE ...]
 //
 // PATTERN is a Go regular expression (RE2 syntax); entries that do not match are dropped, and
 // every named capture group (?P<name>...) that took part in the match becomes an enumerated
-// value typed like extracted text.
+// value typed like extracted text. Filters on named groups (`user==bob`, sluice help filters)
+// drop the entries whose group fails them; a group that took no part is missing.
 //
 // NOTE: regexp.FindSubmatchIndex allocates its result on every match; Go's regexp has no
 // append-style variant. A pattern without named groups only filters and uses Match, which
 // does not allocate.
 type regexSpec struct {
-	re    *regexp.Regexp
-	names []string // per subexpression; "" for unnamed ones
-	named bool
-	field string
+	re      *regexp.Regexp
+	pattern string
+	names   []string // per subexpression; "" for unnamed ones
+	named   bool
+	field   string
+	specs   []fieldSpec // the filters, by group name
+	groups  []int       // per spec: its subexpression
 }
 
 func parseRegex(p *modParser) (moduleImpl, *ParseError) {
@@ -31,18 +36,33 @@ func parseRegex(p *modParser) (moduleImpl, *ParseError) {
 	if t == nil {
 		return nil, p.errAt(nil, "missing argument: expected a regular expression")
 	}
-	if extra := p.peek(); extra != nil {
-		return nil, p.errAt(extra, "unexpected "+strconv.Quote(extra.raw)+" after the regular expression; quote a pattern that holds spaces")
-	}
 	re, err := regexp.Compile(t.text)
 	if err != nil {
 		return nil, p.errAt(t, "bad regular expression: "+err.Error())
 	}
-	s.re, s.names = re, re.SubexpNames()
+	s.re, s.pattern, s.names = re, t.text, re.SubexpNames()
 	for _, n := range s.names {
 		if n != "" {
 			s.named = true
 			p.spec.Produces = appendUnique(p.spec.Produces, n)
+		}
+	}
+	if extra := p.peek(); extra != nil {
+		specs, perr := p.fieldSpecs(func(n string) string { return n })
+		if perr != nil {
+			return nil, perr
+		}
+		for _, fs := range specs {
+			k := slices.Index(s.names, fs.path)
+			switch {
+			case fs.filter == nil || fs.name != fs.path:
+				return nil, p.errAt(extra, "unexpected "+strconv.Quote(fs.path)+" after the regular expression; expected filters on named groups (NAME OP VALUE), or quote a pattern that holds spaces")
+			case k <= 0:
+				return nil, p.errAt(extra, "filter on "+strconv.Quote(fs.path)+", which is not a named group of the pattern")
+			case slices.Index(s.names[k+1:], fs.path) >= 0:
+				return nil, p.errAt(extra, "filter on "+strconv.Quote(fs.path)+", which names two groups of the pattern")
+			}
+			s.specs, s.groups = append(s.specs, fs), append(s.groups, k)
 		}
 	}
 	return s, nil
@@ -67,6 +87,16 @@ func (g *regexStage) keep(e *wire.Entry, data []byte) bool {
 	loc := s.re.FindSubmatchIndex(data)
 	if loc == nil {
 		return false
+	}
+	for i, k := range s.groups {
+		var v wire.Value
+		present := loc[2*k] >= 0
+		if present {
+			v = textValue(data[loc[2*k]:loc[2*k+1]], ar)
+		}
+		if !s.specs[i].filter.match(v, present) {
+			return false
+		}
 	}
 	for k, name := range s.names {
 		if name == "" || loc[2*k] < 0 {

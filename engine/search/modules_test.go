@@ -267,6 +267,8 @@ func TestRunKVSyslogColumns(t *testing.T) {
 		{"tag=x fields -s [9]", 4, func(g genEntry) bool { return false }},
 		{"tag=x fields [9]", 4, func(g genEntry) bool { return true }},
 		{"tag=x regex -e DATA \"status=5\\d\\d\"", 2, func(g genEntry) bool { return g.status >= 500 }},
+		{`tag=x regex "user=(?P<u>\S+) app=(?P<a>\S+)( status=(?P<s>\d+))?" u==root a!=cron`, 2, func(g genEntry) bool { return g.user == "root" && g.app != "cron" }},
+		{`tag=x regex "status=(?P<s>\d+)" s>=500`, 2, func(g genEntry) bool { return g.status >= 500 }},
 		{"tag=x kv ip~10.0.0.0/24", 2, func(g genEntry) bool { return strings.HasPrefix(g.ip, "10.0.0.") }},
 	} {
 		out, _, _ := run(t, c.query, ents, c.tag)

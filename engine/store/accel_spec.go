@@ -260,6 +260,12 @@ func compileAccel(c *AccelConfig, field string) (*accelSpec, error) {
 			if k <= 0 {
 				return nil, fieldErr(i, "no such named group in the pattern")
 			}
+			if slices.Index(names[k+1:], g) >= 0 {
+				if len(c.Fields) == 0 {
+					return nil, bad("Pattern", "two groups are named "+strconv.Quote(g))
+				}
+				return nil, fieldErr(i, "the pattern names two groups so")
+			}
 			s.reGroup = append(s.reGroup, k)
 			s.fields = append(s.fields, RegexSpace(c.Pattern, g))
 		}

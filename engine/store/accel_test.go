@@ -205,6 +205,8 @@ func TestAccelConfigErrors(t *testing.T) {
 		{AccelConfig{Extractor: "regex", Pattern: "a("}, `Config.Wells[0].Accel.Pattern: bad regular expression`},
 		{AccelConfig{Extractor: "regex", Pattern: "a+"}, `Config.Wells[0].Accel.Pattern: no named groups`},
 		{AccelConfig{Extractor: "regex", Pattern: "(?P<u>a+)", Fields: []string{"v"}}, `Config.Wells[0].Accel.Fields[0]: "v": no such named group`},
+		{AccelConfig{Extractor: "regex", Pattern: "(?P<u>a+)|(?P<u>b)"}, `Config.Wells[0].Accel.Pattern: two groups are named "u"`},
+		{AccelConfig{Extractor: "regex", Pattern: "(?P<u>a+)|(?P<u>b)", Fields: []string{"u"}}, `Config.Wells[0].Accel.Fields[0]: "u": the pattern names two groups so`},
 		{AccelConfig{Extractor: "json", Fields: []string{"a"}, Quoted: true}, `Config.Wells[0].Accel.Delimiters: delimiters, separator and quoted are kv extractor options`},
 		{AccelConfig{Extractor: "kv", Fields: make([]string, 65)}, `Config.Wells[0].Accel.Fields: 65 fields, more than 64`},
 		{AccelConfig{Engine: "index"}, `Config.Wells[0].Accel.Engine: unsupported engine "index"`},
