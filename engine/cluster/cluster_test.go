@@ -70,6 +70,7 @@ func TestClusterSearchEqualsSingleNode(t *testing.T) {
 		"tag=app json host bytes | mean bytes over 10m | chart mean",
 		"tag=app count",
 		"tag=* count by TAG | table",
+		"tag=app count | chart count",
 		// not mergeable (unique before any condensing module): entries, merged by time
 		"tag=* json host | unique host | table host",
 	} {

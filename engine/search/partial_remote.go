@@ -32,8 +32,8 @@ type PartialRequest struct {
 	Start, End   int64  // the search range, Unix ns
 	ChartWindow  int64  // the window of condensing modules without "over" (chart), 0 for none
 	StatsWidth   int64  // the requester's stats bucket width; 0 when it records no statistics
-	MaxGroups    int
-	MaxSortBytes int64
+	MaxGroups    int    // the requester's RunOptions.MaxGroups, which the share must keep to
+	MaxSortBytes int64  // the requester's RunOptions.MaxSortBytes, likewise
 }
 
 // RunPartial is a holder's side of PartialSource.ScanPartials: it parses req.Query, scans src

@@ -339,8 +339,7 @@ func (g *aggStage) decode(r *wireReader) error {
 		}
 		key := g.key[:0]
 		if g.window > 0 {
-			ws := grp.ts
-			key = append(key, byte(ws), byte(ws>>8), byte(ws>>16), byte(ws>>24), byte(ws>>32), byte(ws>>40), byte(ws>>48), byte(ws>>56))
+			key = appendWindowKey(key, grp.ts)
 		}
 		if len(g.s.by) > 0 {
 			grp.by = make([]wire.Value, len(g.s.by))
