@@ -2,6 +2,7 @@ package extract
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 )
 
@@ -108,9 +109,20 @@ func FuzzSyslog(f *testing.F) {
 	f.Add(`<13>2024-05-01T10:00:00.5+02:00 web01 nginx: GET /`)
 	f.Add(`<5>1 - - - - - [a@1 x="q\"]"][b@2 y="z"]`)
 	f.Fuzz(func(t *testing.T, in string) {
-		var s Syslog
+		var s, f Syslog
 		data := []byte(in)
-		if !ParseSyslog(data, 1714557600e9, &s) {
+		ok := ParseSyslog(data, 1714557600e9, &s)
+		// ParseSyslogFields differs only in leaving RFC 5424 times unconverted
+		if fok := ParseSyslogFields(data, 1714557600e9, &f); fok != ok {
+			t.Fatalf("ParseSyslogFields %v, ParseSyslog %v", fok, ok)
+		}
+		if f.RFC5424 {
+			f.TS, f.HasTS = s.TS, s.HasTS
+		}
+		if !reflect.DeepEqual(f, s) {
+			t.Fatalf("ParseSyslogFields %+v, ParseSyslog %+v", f, s)
+		}
+		if !ok {
 			return
 		}
 		for _, b := range [][]byte{s.Timestamp, s.Hostname, s.Appname, s.ProcID, s.MsgID, s.StructuredData, s.Message} {

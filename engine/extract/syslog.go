@@ -31,6 +31,19 @@ type Syslog struct {
 // timestamp more than wire.SyslogFutureSlack after ref). It reports false when
 // data is neither form. It does not allocate.
 func ParseSyslog(data []byte, ref int64, s *Syslog) bool {
+	return parseSyslog(data, ref, s, true)
+}
+
+// ParseSyslogFields is ParseSyslog for a caller that does not read TS: an RFC 5424 timestamp
+// is delimited (Timestamp) but not converted, so HasTS stays false for those messages.
+//
+// NOTE: the conversion was a sixth of the syslog module's time for queries that never ask for
+// the Timestamp field.
+func ParseSyslogFields(data []byte, ref int64, s *Syslog) bool {
+	return parseSyslog(data, ref, s, false)
+}
+
+func parseSyslog(data []byte, ref int64, s *Syslog, convertTS bool) bool {
 	*s = Syslog{Priority: -1, Facility: -1, Severity: -1}
 	i := 0
 	if len(data) > 2 && data[0] == '<' {
@@ -54,7 +67,7 @@ func ParseSyslog(data []byte, ref int64, s *Syslog) bool {
 		}
 		if k > i && k < len(data) && data[k] == ' ' {
 			s.RFC5424, s.Version = true, ver
-			return parse5424(data, k+1, s)
+			return parse5424(data, k+1, s, convertTS)
 		}
 	}
 	return parse3164(data, i, ref, s)
@@ -83,7 +96,7 @@ func nilValue(b []byte) []byte {
 	return b
 }
 
-func parse5424(data []byte, i int, s *Syslog) bool {
+func parse5424(data []byte, i int, s *Syslog, convertTS bool) bool {
 	var ok bool
 	var tok []byte
 	if tok, i, ok = token(data, i); !ok {
@@ -91,7 +104,9 @@ func parse5424(data []byte, i int, s *Syslog) bool {
 	}
 	if tok = nilValue(tok); tok != nil {
 		s.Timestamp = tok
-		s.TS, s.HasTS = ParseRFC3339(tok)
+		if convertTS {
+			s.TS, s.HasTS = ParseRFC3339(tok)
+		}
 	}
 	fields := [...]*[]byte{&s.Hostname, &s.Appname, &s.ProcID, &s.MsgID}
 	for _, f := range fields {

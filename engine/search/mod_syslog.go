@@ -17,6 +17,7 @@ import (
 type syslogSpec struct {
 	extractCommon
 	fields []syslogField
+	wantTS bool // a field is Timestamp, so RFC 5424 times are converted
 }
 
 type syslogField = extract.SyslogField
@@ -58,6 +59,9 @@ func parseSyslog(p *modParser) (moduleImpl, *ParseError) {
 		return nil, p.errAt(nil, "unknown field "+strconv.Quote(bad)+"; expected Facility, Severity, Priority, Version, "+
 			"Timestamp, Hostname, Appname, ProcID, MsgID, Message, StructuredData, StructuredID or Structured[ID].KEY")
 	}
+	for _, f := range s.fields {
+		s.wantTS = s.wantTS || f.Kind == sysTimestamp
+	}
 	return s, nil
 }
 
@@ -75,7 +79,12 @@ func (g *syslogStage) process(ents []wire.Entry) (int, error) {
 
 func (g *syslogStage) keep(e *wire.Entry, data []byte) bool {
 	s, ar := g.s, g.ar
-	parsed := extract.ParseSyslog(data, e.TS, &g.msg)
+	var parsed bool
+	if s.wantTS {
+		parsed = extract.ParseSyslog(data, e.TS, &g.msg)
+	} else {
+		parsed = extract.ParseSyslogFields(data, e.TS, &g.msg)
+	}
 	keep := true
 	b := ar.beginEVs(e, s.distinct)
 	for k := range s.fields {
