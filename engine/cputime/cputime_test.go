@@ -110,3 +110,17 @@ func BenchmarkBeginEnd(b *testing.B) {
 		sp.End()
 	}
 }
+
+// BenchmarkSpanTickParallel is Tick's cost with every P ticking at once, as a search's
+// workers do.
+func BenchmarkSpanTickParallel(b *testing.B) {
+	m := NewMeter(0, nil)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		sp := m.Begin()
+		defer sp.End()
+		for pb.Next() {
+			sp.Tick()
+		}
+	})
+}

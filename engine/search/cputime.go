@@ -10,49 +10,59 @@ import (
 )
 
 // A search's CPU time (MaxSearchCPU) is measured with the kernel's per-thread CPU clocks
-// (engine/cputime): every goroutine that works for the search is locked to its OS thread and
-// reads its thread's clock after each batch or block, and the differences are summed into one
-// cputime.Meter per search. The goroutines are:
+// (engine/cputime) around each unit of its work, whatever goroutine does it: the goroutine is
+// locked to its OS thread for the unit, its thread's clock is read before and after, and the
+// differences are summed into one cputime.Meter per search. The units are:
 //
-//   - the run goroutine (the Manager's, which calls Query.Run): the ordered scan's merge and
-//     inline decoding, the pipeline on every batch, the sink, the condensing stages' final
-//     emit, and ScanUnordered's worker 0. Its Span begins in runLimits, ticks in the source's
-//     batch callbacks (which a Source calls on the goroutine that called Scan) and ends when
-//     the run ends.
-//   - the store's goroutines: ScanUnordered's other workers and an ordered scan's decoders
-//     (store.ScanQuery.CPU), ticking after every block;
-//   - the fan-out workers (parallel.go), ticking after every part.
+//   - every block the store checks and decodes for the search, on the scan goroutine or an
+//     ordered scan's decoders (store.ScanQuery.CPU);
+//   - every batch callback of an ordered scan: the pipeline on the batch and the sink
+//     (meteredSource);
+//   - every block of ScanUnordered, its decoding and its batch callbacks together (the
+//     store's workers, store.ScanQuery.CPU);
+//   - every part a fan-out worker runs (parallel.go);
+//   - the end of the run, from the scan's return: merging the workers' partials, the
+//     condensing stages' final emit (runCPU.finish).
 //
-// Time a goroutine spends blocked (waiting for a slow source, a full channel, a lock) is not
-// CPU time and is not counted. The cost is one clock read (a system call, ~0.1–0.5 µs) per
-// batch or block and goroutine, and locked-thread hand-offs when those goroutines block:
-// BenchmarkRunCPUMeter measures it.
+// Not counted: reading blocks from their files (pread; the page-cache copy), the ordered scan's
+// merge of decoded blocks (a few ns per entry), and time spent blocked (waiting for a slow
+// source, a full socket, a lock), which is not CPU time. Locking per unit rather than for a
+// goroutine's life keeps the goroutines free to block and wake between units without
+// locked-thread hand-offs. The cost is two clock reads per unit: system calls, 0.25 µs each
+// on an idle machine but several µs on a loaded VM; BenchmarkRunCPUMeter measures it.
 
 // cpuKey carries a search's *runCPU in the run's context.
 type cpuKey struct{}
 
 // runCPU is the CPU account of one search run.
 type runCPU struct {
-	m   *cputime.Meter
-	run cputime.Span // the run goroutine's: used only on it
+	m *cputime.Meter
+	// finish measures the run goroutine from the scan's return to the run's end; it is used
+	// only on that goroutine.
+	finish cputime.Span
 }
 
-// startCPU begins accounting the calling (run) goroutine's CPU time to a new Meter that
-// cancels the run with a MaxSearchCPU LimitError once it passes limit.
+// startCPU returns the CPU account of a run: a Meter that cancels the run with a
+// MaxSearchCPU LimitError once it passes limit.
 func startCPU(limit time.Duration, cancel context.CancelCauseFunc) *runCPU {
 	c := &runCPU{}
 	c.m = cputime.NewMeter(limit, func() {
 		cancel(&LimitError{Field: "MaxSearchCPU", Limit: int64(limit)})
 	})
-	c.run = c.m.Begin()
 	return c
 }
 
-// end charges the run goroutine's last stretch (the final emit) and unlocks it. It must be
-// called on the goroutine that called startCPU. A nil c does nothing.
+// scanned starts measuring the end of the run, on the run goroutine, once its scan returned.
+func (c *runCPU) scanned() {
+	c.finish.End() // a second scan: the first one's end is charged
+	c.finish = c.m.Begin()
+}
+
+// end charges the end of the run and unlocks the run goroutine. It must be called on the
+// goroutine that ran the scan. A nil c does nothing.
 func (c *runCPU) end() {
 	if c != nil {
-		c.run.End()
+		c.finish.End()
 	}
 }
 
@@ -73,10 +83,10 @@ func meterFrom(ctx context.Context) *cputime.Meter {
 // CPUUsed returns the CPU time the run in ctx has used so far (0 when it is not measured).
 func CPUUsed(ctx context.Context) time.Duration { return meterFrom(ctx).Used() }
 
-// meter returns src with its batch callbacks ticking the run goroutine's Span and its scans
-// charging the store's goroutines to the run's Meter, keeping src's ParallelSource-ness; src
-// itself when ctx has no CPU account or src is nil. Query.Run calls Scan and ScanUnordered on
-// the run goroutine.
+// meter returns src with its batch callbacks and its block decoding measured into the run's
+// Meter and the end of the run measured from the scan's return, keeping src's
+// ParallelSource-ness; src itself when ctx has no CPU account or src is nil. Query.Run calls
+// Scan and ScanUnordered on the run goroutine, which runs the end of the run too.
 func meter(ctx context.Context, src Source) Source {
 	c := cpuFrom(ctx)
 	if c == nil || src == nil {
@@ -98,9 +108,11 @@ type meteredSource struct {
 
 func (s *meteredSource) Scan(ctx context.Context, q store.ScanQuery, fn func([]wire.Entry) error) error {
 	q.CPU = s.c.m
+	defer s.c.scanned()
 	return s.Source.Scan(ctx, q, func(b []wire.Entry) error {
+		sp := s.c.m.Begin()
 		err := fn(b)
-		s.c.run.Tick()
+		sp.End()
 		return err
 	})
 }
@@ -111,14 +123,9 @@ type meteredParallel struct {
 }
 
 func (s *meteredParallel) ScanUnordered(ctx context.Context, q store.ScanQuery, workers int, fn func(int, []wire.Entry) error) error {
-	q.CPU = s.c.m
-	return s.ps.ScanUnordered(ctx, q, workers, func(w int, b []wire.Entry) error {
-		err := fn(w, b)
-		if w == 0 { // the run goroutine; the store's own workers tick their Spans per block
-			s.c.run.Tick()
-		}
-		return err
-	})
+	q.CPU = s.c.m // measures each block with its callbacks
+	defer s.c.scanned()
+	return s.ps.ScanUnordered(ctx, q, workers, fn)
 }
 
 // CPU returns the CPU time the search's run used, once it has ended (0 before, for embedded

@@ -38,10 +38,10 @@ type ScanQuery struct {
 	// included: above 1, Decoders-1 more goroutines decode the next blocks ahead of the merge
 	// (scan_prefetch.go). 0 or 1 decodes on the scan goroutine only.
 	Decoders int
-	// CPU, when not nil, is charged with the CPU time of the goroutines the scan starts
-	// (ScanUnordered's workers past the first, the decoders of an ordered scan), each ticking
-	// it after every block. The caller accounts its own goroutine, which runs Scan's merge and
-	// callbacks and ScanUnordered's worker 0.
+	// CPU, when not nil, is charged with the CPU time of checking and decoding every block the
+	// scan decodes, on whichever goroutine does it (scan_cpu.go), and for ScanUnordered with
+	// that of the callbacks on each block's entries too (one unit per block). Scan's callbacks
+	// are the caller's to account, as is its merge (a few ns per entry).
 	CPU *cputime.Meter
 }
 
@@ -129,6 +129,7 @@ type scanner struct {
 	meta   *MetaQuery
 	ma     metaAnswer
 	err    error // of meta.Add, returned by fill
+	cpu    *cputime.Meter
 }
 
 var scannerPool = sync.Pool{New: func() any { return new(scanner) }}
@@ -138,6 +139,7 @@ const maxFreeCursors = 8
 
 func (sc *scanner) init(s *Store, ctx context.Context, q *ScanQuery, fn func([]wire.Entry) error) {
 	sc.s, sc.ctx, sc.fn, sc.onDmg = s, ctx, fn, q.OnDamage
+	sc.cpu = q.CPU
 	sc.asc, sc.start, sc.end = q.Ascending, q.Start, q.End
 	sc.limit = s.cfg.ScanBatch
 	sc.mask = 0
@@ -186,6 +188,7 @@ func (sc *scanner) reset(q *ScanQuery) {
 		*q.Counts = sc.counts
 	}
 	sc.s, sc.ctx, sc.fn, sc.onDmg, sc.bf, sc.meta, sc.err = nil, nil, nil, nil, nil, nil, nil
+	sc.cpu = nil
 	sc.ma.release()
 }
 

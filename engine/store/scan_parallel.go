@@ -58,12 +58,7 @@ func (s *Store) ScanUnordered(ctx context.Context, q ScanQuery, workers int, fn 
 	}
 	run := func(w int) {
 		bw := blockWorkerPool.Get().(*blockWorker)
-		var sp cputime.Span // worker 0 is the caller's goroutine: the caller accounts it
-		if w > 0 {
-			sp = q.CPU.Begin()
-		}
 		defer func() {
-			sp.End()
 			bw.release()
 			blockWorkerPool.Put(bw)
 		}()
@@ -85,8 +80,9 @@ func (s *Store) ScanUnordered(ctx context.Context, q ScanQuery, workers int, fn 
 				}
 				continue
 			}
-			ents, err := bw.decode(pb.sh, pb.b, &ps.filter)
+			ents, err := bw.decode(q.CPU, pb.sh, pb.b, &ps.filter) // opens the block's CPU unit
 			if err != nil {
+				bw.cpu.End()
 				d := s.damaged(pb.sh, pb.b, err)
 				ps.report(s, &q, &d)
 				continue
@@ -94,12 +90,13 @@ func (s *Store) ScanUnordered(ctx context.Context, q ScanQuery, workers int, fn 
 			for len(ents) > 0 && !stop.Load() {
 				k := min(len(ents), s.cfg.ScanBatch)
 				if err := fn(w, ents[:k:k]); err != nil {
+					bw.cpu.End()
 					fail(err)
 					return
 				}
 				ents = ents[k:]
 			}
-			sp.Tick()
+			bw.cpu.End() // the block's decoding and callbacks: one unit
 		}
 	}
 	for w := 1; w < workers; w++ {
@@ -218,14 +215,22 @@ type blockWorker struct {
 	comp []byte
 	c    cursor
 	ma   metaAnswer
+	cpu  cputime.Span // the current block's CPU unit (ScanQuery.CPU)
 }
 
 var blockWorkerPool = sync.Pool{New: func() any { return new(blockWorker) }}
 
 // decode reads, checks and decodes block b of sh and returns its entries selected by f, in
-// f's order. They point into the worker's buffers and stay valid until the next decode.
-func (bw *blockWorker) decode(sh *shard, b *blockMeta, f *recordFilter) ([]wire.Entry, error) {
-	return readBlock(sh, b, &bw.comp, &bw.c, f)
+// f's order. They point into the worker's buffers and stay valid until the next decode. With
+// cpu set it opens bw.cpu after the read, for the caller to End once the block's callbacks
+// are done too (one CPU unit per block, scan_cpu.go).
+func (bw *blockWorker) decode(cpu *cputime.Meter, sh *shard, b *blockMeta, f *recordFilter) ([]wire.Entry, error) {
+	body, err := readBlockBody(sh, b, &bw.comp)
+	if err != nil {
+		return nil, err
+	}
+	bw.cpu = cpu.Begin()
+	return decodeBlock(b, body, &bw.c, f)
 }
 
 // release drops references into decoded data and oversized buffers.
@@ -244,6 +249,15 @@ func (bw *blockWorker) release() {
 // readBlock reads block b of sh into *comp, checks and decodes it into c.raw and c.ents, and
 // returns the entries selected by f (also left in c.cur). Its errors are *blockError.
 func readBlock(sh *shard, b *blockMeta, comp *[]byte, c *cursor, f *recordFilter) ([]wire.Entry, error) {
+	body, err := readBlockBody(sh, b, comp)
+	if err != nil {
+		return nil, err
+	}
+	return decodeBlock(b, body, c, f)
+}
+
+// readBlockBody reads block b's body into *comp and returns it.
+func readBlockBody(sh *shard, b *blockMeta, comp *[]byte) ([]byte, error) {
 	n := int(b.bodyLen)
 	if cap(*comp) < n {
 		*comp = make([]byte, n)
@@ -252,6 +266,12 @@ func readBlock(sh *shard, b *blockMeta, comp *[]byte, c *cursor, f *recordFilter
 	if _, err := sh.f.ReadAt(body, b.off+blockHeaderSize); err != nil {
 		return nil, &blockError{read: true, err: err}
 	}
+	return body, nil
+}
+
+// decodeBlock checks and decodes the body of block b into c.raw and c.ents and returns the
+// entries selected by f (also left in c.cur).
+func decodeBlock(b *blockMeta, body []byte, c *cursor, f *recordFilter) ([]wire.Entry, error) {
 	var err error
 	c.raw, err = decodeBody(&b.blockHeader, body, c.raw)
 	if err == nil {

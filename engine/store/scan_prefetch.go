@@ -31,19 +31,16 @@ type decodeJob struct {
 }
 
 // start launches n decoder goroutines that keep up to depth blocks decoded ahead, charging
-// their CPU time to cpu (nil: not measured).
+// their decoding's CPU time to cpu (nil: not measured).
 func (pf *prefetcher) start(n, depth int, cpu *cputime.Meter) {
 	pf.jobs = make(chan *decodeJob, depth)
 	pf.depth = depth
 	for range n {
 		pf.wg.Go(func() {
-			sp := cpu.Begin()
 			for j := range pf.jobs {
-				_, j.err = readBlock(j.sh, j.b, &j.comp, j.c, j.f)
-				sp.Tick()
+				_, j.err = readBlockCPU(cpu, j.sh, j.b, &j.comp, j.c, j.f)
 				j.done <- struct{}{}
 			}
-			sp.End()
 		})
 	}
 }
@@ -140,6 +137,6 @@ func (sc *scanner) decode(p *pendBlock) (*cursor, error) {
 	}
 	sc.pf.schedule(sc)
 	c := sc.cursor()
-	_, err := readBlock(p.sh, p.b, &sc.comp, c, &sc.filter)
+	_, err := readBlockCPU(sc.cpu, p.sh, p.b, &sc.comp, c, &sc.filter)
 	return c, err
 }
