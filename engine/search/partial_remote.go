@@ -188,17 +188,19 @@ func (s *retagSource) ScanUnordered(ctx context.Context, q store.ScanQuery, work
 	})
 }
 
-// meteredPartials ticks the run goroutine's CPU Span (cputime.go) after every chunk it decodes
-// and merges; the holders' CPU is their own.
+// meteredPartials measures every chunk the run goroutine decodes and merges as a CPU unit
+// (cputime.go), and the end of the run from the scan's return; the holders' CPU is their own.
 type meteredPartials struct {
 	meteredSource
 	ps PartialSource
 }
 
 func (s *meteredPartials) ScanPartials(ctx context.Context, sq store.ScanQuery, req *PartialRequest, fn func(string, []byte) error) error {
+	defer s.c.scanned()
 	return s.ps.ScanPartials(ctx, sq, req, func(holder string, chunk []byte) error {
+		sp := s.c.m.Begin()
 		err := fn(holder, chunk)
-		s.c.run.Tick()
+		sp.End()
 		return err
 	})
 }
