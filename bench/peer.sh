@@ -57,7 +57,9 @@ stop_sluiced() { kill "$s_pid"; wait "$s_pid" 2>/dev/null || true; s_pid=; }
 
 start_sluiced ""
 v_port=$("$PB" freeport)
-"$VL_BIN" -httpListenAddr "127.0.0.1:$v_port" -storageDataPath "$tmp/vl" -retentionPeriod 100y -loggerLevel WARN >"$OUT/peer-vl.log" 2>&1 &
+# The peer's default query deadline (-search.maxQueryDuration=30s) cuts an export of every
+# entry short on a loaded machine (a broken chunked body); sluice has no such deadline here.
+"$VL_BIN" -httpListenAddr "127.0.0.1:$v_port" -storageDataPath "$tmp/vl" -retentionPeriod 100y -search.maxQueryDuration=30m -loggerLevel WARN >"$OUT/peer-vl.log" 2>&1 &
 v_pid=$!
 wait_port "$v_port" "$v_pid" "$OUT/peer-vl.log"
 procs=$(nproc)
