@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -264,4 +265,39 @@ func TestParseRFC3339(t *testing.T) {
 	f("2024-05-01T10:00:01.Z", 0, false)
 	f("2024-05-01T10:00:01+0200", 0, false)
 	f("2024-05-01X10:00:01Z", 0, false)
+}
+
+// TestScanStringWords checks the eight-bytes-at-a-time string scan against a byte-at-a-time
+// reference, with escapes, quotes and control bytes at every position around word boundaries.
+func TestScanStringWords(t *testing.T) {
+	ref := func(data []byte, i int) (int, bool, bool) {
+		esc := false
+		for i++; i < len(data); i++ {
+			switch c := data[i]; {
+			case c == '"':
+				return i + 1, esc, true
+			case c == '\\':
+				esc = true
+				i++
+			case c < 0x20:
+				return 0, false, false
+			}
+		}
+		return 0, false, false
+	}
+	for n := 0; n < 24; n++ {
+		for pos := 0; pos < n; pos++ {
+			for _, ins := range []string{`\"`, `\\`, "\n", `"`, `\`, "\x7f", "é"} {
+				body := []byte(strings.Repeat("a", n))
+				body = append(body[:pos:pos], append([]byte(ins), body[pos:]...)...)
+				for _, doc := range [][]byte{append(append([]byte(`"`), body...), '"'), append([]byte(`"`), body...)} {
+					gotEnd, gotEsc, gotOK := scanString(doc, 0)
+					wantEnd, wantEsc, wantOK := ref(doc, 0)
+					if gotEnd != wantEnd || gotEsc != wantEsc || gotOK != wantOK {
+						t.Fatalf("scanString(%q) = %d %v %v, want %d %v %v", doc, gotEnd, gotEsc, gotOK, wantEnd, wantEsc, wantOK)
+					}
+				}
+			}
+		}
+	}
 }
