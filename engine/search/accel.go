@@ -95,8 +95,8 @@ type eqKind uint8
 
 const (
 	// eqTyped: the value is typed like extracted text (numbers, IPs, timestamps): a plain
-	// filter value asks for its text term, a number for its text or number term, and an IP or
-	// time filter value (compared by value, not text) asks for nothing.
+	// filter value asks for its text term, a number for its text or number term, an IP
+	// address for its text or address term, and a time or a CIDR prefix for nothing.
 	eqTyped eqKind = 1 << iota
 	// eqText: the value is always text, so any filter value asks for its text term.
 	eqText
@@ -136,6 +136,9 @@ func requireEq(f *store.Filter, field string, specs []fieldSpec, space func(k in
 		switch {
 		case kind&eqText != 0:
 			f.RequireTerms([][]store.Term{{sp.Value(v)}})
+		case flt.ip.IsValid() && !number && !flt.hasTS:
+			f.RequireTerms([][]store.Term{{sp.Value(v)}, {sp.IP(flt.ip)}})
+			continue
 		case byValue:
 			continue
 		case number:

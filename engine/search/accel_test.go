@@ -165,7 +165,7 @@ func fieldAccelStore(t testing.TB, n int, seed int64) (*store.Store, []uint16, f
 		}
 		tags = append(tags, id)
 	}
-	hosts := []string{"web1", "WEB1", "db-2", "10.0.0.5", "web1.example.com", "", "h7", "h8", "h9", "h10", "h11", "h12"}
+	hosts := []string{"web1", "WEB1", "db-2", "10.0.0.5", "::ffff:10.0.0.5", "2001:db8::5", "2001:DB8:0::5", "web1.example.com", "", "h7", "h8", "h9", "h10", "h11"}
 	codes := []string{"404", "404.0", "4.04e2", "007", "7", "-0", "0", "500", "x404", "true"}
 	users := []string{"bob smith", "bob", `b\"q`, "eve", "Eve"}
 	apps := []string{"sshd", "cron", "su", "app-1"}

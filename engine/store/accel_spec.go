@@ -25,7 +25,8 @@ import (
 // one extractor with its options (Space); a query's `==` filter builds the same Space from
 // its module and asks for the value's term. A value that reads as a number is also indexed
 // as its float64 (Space.Number), because `==` compares numbers numerically ("404.0" equals
-// 404). Every accelerator also indexes SRC (SrcTerm).
+// 404), and one that reads as an IP address as its address (Space.IP). Every accelerator
+// also indexes SRC (SrcTerm).
 
 // accelSpec is a compiled AccelConfig: what its blocks' bloom filters hold. It is immutable.
 type accelSpec struct {
@@ -120,6 +121,20 @@ func (s Space) numberHash(f float64, scratch *[]byte) uint64 {
 	}
 	b := append(append((*scratch)[:0], s.prefix...), 1)
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(f))
+	*scratch = b
+	return xxhash.Sum64(b)
+}
+
+// IP returns the term of IP address a in s: every indexed value that reads as an address
+// equal to a (an IPv4 address and its IPv4-mapped form alike) has it.
+func (s Space) IP(a netip.Addr) Term {
+	var scratch []byte
+	return Term{space: s.id, hash: nonZero(s.ipHash(a, &scratch))}
+}
+
+func (s Space) ipHash(a netip.Addr, scratch *[]byte) uint64 {
+	b16 := a.As16()
+	b := append(append(append((*scratch)[:0], s.prefix...), 2), b16[:]...)
 	*scratch = b
 	return xxhash.Sum64(b)
 }
@@ -318,15 +333,21 @@ type fieldScratch struct {
 	msg   extract.Syslog
 }
 
-// addValue adds text value v of field k, and its number when it reads as one.
+// addValue adds text value v of a field, and its number or address when it reads as one.
 func (ab *accelBuilder) addValue(sp Space, v []byte) {
 	ab.addHash(sp.valueHash(v, &ab.scratch))
-	if len(v) > 0 && len(v) < 64 {
-		switch kind, i, f := extract.ParseNumber(v); kind {
-		case extract.IntNumber:
-			ab.addHash(sp.numberHash(float64(i), &ab.scratch))
-		case extract.FloatNumber:
-			ab.addHash(sp.numberHash(f, &ab.scratch))
+	if len(v) == 0 || len(v) > 64 {
+		return
+	}
+	switch kind, i, f := extract.ParseNumber(v); kind {
+	case extract.IntNumber:
+		ab.addHash(sp.numberHash(float64(i), &ab.scratch))
+	case extract.FloatNumber:
+		ab.addHash(sp.numberHash(f, &ab.scratch))
+	}
+	if c := v[0]; c == ':' || c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' {
+		if a, ok := extract.ParseIP(v); ok {
+			ab.addHash(sp.ipHash(a, &ab.scratch))
 		}
 	}
 }
@@ -355,7 +376,14 @@ func (s *accelSpec) addFields(ab *accelBuilder, e *wire.Entry) {
 			}
 			sp := s.fields[k]
 			switch jv.Kind {
-			case extract.JSONString, extract.JSONObject, extract.JSONArray:
+			case extract.JSONString:
+				ab.addHash(sp.valueHash(jv.Bytes, &ab.scratch))
+				if n := len(jv.Bytes); n >= 2 && n <= 64 {
+					if a, ok := extract.ParseIP(jv.Bytes); ok {
+						ab.addHash(sp.ipHash(a, &ab.scratch))
+					}
+				}
+			case extract.JSONObject, extract.JSONArray:
 				ab.addHash(sp.valueHash(jv.Bytes, &ab.scratch))
 			case extract.JSONInt:
 				ab.addValue(sp, jv.Bytes)

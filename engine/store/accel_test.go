@@ -266,6 +266,10 @@ func TestAccelFields(t *testing.T) {
 		[]Term{KVSpace(extract.KV{Quoted: true}, "user").Value("bob smith"), KVSpace(extract.KV{Quoted: true}, "user").Value("eve"),
 			KVSpace(extract.KV{Quoted: true}, "code").Value("007"), KVSpace(extract.KV{Quoted: true}, "code").Number(7)},
 		[]Term{KVSpace(extract.KV{Quoted: true}, "user").Value("bob")})
+	ip := KVSpace(extract.KV{}, "ip")
+	f(AccelConfig{Extractor: "kv", Fields: []string{"ip"}}, `ip=::ffff:10.0.0.1 ip=2001:DB8::1`,
+		[]Term{ip.IP(netip.MustParseAddr("10.0.0.1")), ip.IP(netip.MustParseAddr("2001:db8:0::1")), ip.Value("::FFFF:10.0.0.1")},
+		[]Term{ip.IP(netip.MustParseAddr("10.0.0.2")), ip.Value("10.0.0.1")})
 	// a kv module with other options reads another space: never excluded
 	f(AccelConfig{Extractor: "kv", Fields: []string{"user"}}, `user=bob`, []Term{kv.Value("bob"), KVSpace(extract.KV{Sep: ":"}, "user").Value("x")}, []Term{kv.Value("eve")})
 	f(AccelConfig{Extractor: "syslog", Fields: []string{"Hostname", "Appname", "Severity", "Structured[ex@1].k"}},
