@@ -37,7 +37,7 @@ type accelSpec struct {
 	fields []Space // per field, its space
 	// per extractor
 	kv      extract.KV
-	keys    []string // kv: key per field
+	keys    *extract.KVKeys // kv: the fields' keys, for kv.Find
 	paths   []extract.JSONPath
 	syslog  []extract.SyslogField
 	cols    []int // csv: column per field
@@ -218,7 +218,7 @@ func compileAccel(c *AccelConfig, field string) (*accelSpec, error) {
 	case "kv":
 		s.kv = extract.KV{Sep: c.Separator, Delims: c.Delimiters, Quoted: c.Quoted}
 		s.kv.Compile()
-		s.keys = c.Fields
+		s.keys = s.kv.Keys(c.Fields...)
 		for _, f := range c.Fields {
 			s.fields = append(s.fields, KVSpace(s.kv, f))
 		}
@@ -329,6 +329,7 @@ func parseCSVHeader(h string) ([]string, error) {
 type fieldScratch struct {
 	at    []int
 	buf   []byte
+	vals  [][]byte
 	found []bool
 	msg   extract.Syslog
 }
@@ -396,18 +397,17 @@ func (s *accelSpec) addFields(ab *accelBuilder, e *wire.Entry) {
 			}
 		}
 	case "kv":
-		// NOTE: every pair of an indexed key is added, not only the first one the kv module
-		// reads: a superset costs a few bits and cannot skip a block that matches.
-		for pos := 0; ; {
-			key, val, next, more := s.kv.Next(data, pos)
-			if !more {
-				break
-			}
-			pos = next
-			for k, sp := range s.fields {
-				if string(key) == s.keys[k] {
-					ab.addValue(sp, val)
-				}
+		// the first pair of each key, as the kv module reads it (KV.Find)
+		n := s.keys.Len()
+		if cap(fx.vals) < n {
+			fx.vals, fx.found = make([][]byte, n), make([]bool, n)
+		}
+		vals, found := fx.vals[:n], fx.found[:n]
+		clear(found)
+		s.kv.Find(data, s.keys, vals, found)
+		for k, sp := range s.fields {
+			if found[k] {
+				ab.addValue(sp, vals[k])
 			}
 		}
 	case "syslog":

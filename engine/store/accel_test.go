@@ -263,12 +263,13 @@ func TestAccelFields(t *testing.T) {
 	kv := KVSpace(extract.KV{}, "user")
 	f(AccelConfig{Extractor: "kv", Fields: []string{"user", "code"}, Quoted: true},
 		`user="bob smith" code=007 user=eve`,
-		[]Term{KVSpace(extract.KV{Quoted: true}, "user").Value("bob smith"), KVSpace(extract.KV{Quoted: true}, "user").Value("eve"),
+		[]Term{KVSpace(extract.KV{Quoted: true}, "user").Value("bob smith"),
 			KVSpace(extract.KV{Quoted: true}, "code").Value("007"), KVSpace(extract.KV{Quoted: true}, "code").Number(7)},
-		[]Term{KVSpace(extract.KV{Quoted: true}, "user").Value("bob")})
+		// the kv module reads a key's first pair only
+		[]Term{KVSpace(extract.KV{Quoted: true}, "user").Value("bob"), KVSpace(extract.KV{Quoted: true}, "user").Value("eve")})
 	ip := KVSpace(extract.KV{}, "ip")
-	f(AccelConfig{Extractor: "kv", Fields: []string{"ip"}}, `ip=::ffff:10.0.0.1 ip=2001:DB8::1`,
-		[]Term{ip.IP(netip.MustParseAddr("10.0.0.1")), ip.IP(netip.MustParseAddr("2001:db8:0::1")), ip.Value("::FFFF:10.0.0.1")},
+	f(AccelConfig{Extractor: "kv", Fields: []string{"ip", "ip6"}}, `ip=::ffff:10.0.0.1 ip6=2001:DB8::1`,
+		[]Term{ip.IP(netip.MustParseAddr("10.0.0.1")), KVSpace(extract.KV{}, "ip6").IP(netip.MustParseAddr("2001:db8:0::1")), ip.Value("::FFFF:10.0.0.1")},
 		[]Term{ip.IP(netip.MustParseAddr("10.0.0.2")), ip.Value("10.0.0.1")})
 	// a kv module with other options reads another space: never excluded
 	f(AccelConfig{Extractor: "kv", Fields: []string{"user"}}, `user=bob`, []Term{kv.Value("bob"), KVSpace(extract.KV{Sep: ":"}, "user").Value("x")}, []Term{kv.Value("eve")})
