@@ -118,7 +118,10 @@ func (sf *searchFlags) times() (time.Time, time.Time, error) {
 		return time.Time{}, time.Time{}, err
 	}
 	sf.loc = loc
-	return timeRange(sf.start, sf.end, sf.since, time.Now(), loc)
+	// NOTE: "now" on a whole second (the next one), so relative ranges start on whole seconds
+	// and counts can be answered from the store's per-second block summaries.
+	now := time.Now().Truncate(time.Second).Add(time.Second)
+	return timeRange(sf.start, sf.end, sf.since, now, loc)
 }
 
 // open resolves the time flags and launches query over that range (see openSearch).

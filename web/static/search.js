@@ -192,7 +192,9 @@ export class SearchConsole {
       return [new Date(this.startIn.value).getTime(), new Date(this.endIn.value).getTime()];
     }
     const p = PRESETS.find(x => x[0] === this.range.value) || PRESETS[1];
-    const now = Date.now();
+    // on whole seconds, like the absolute inputs: counts are then answered from the store's
+    // per-second block summaries (a range starting inside a second makes every block decode)
+    const now = Math.ceil(Date.now() / 1000) * 1000;
     return [now - p[2], now];
   }
 
