@@ -30,6 +30,7 @@ import (
 	"github.com/sluicehq/sluice/collect"
 	"github.com/sluicehq/sluice/demo"
 	"github.com/sluicehq/sluice/engine/access"
+	"github.com/sluicehq/sluice/engine/budget"
 	"github.com/sluicehq/sluice/engine/extract"
 	"github.com/sluicehq/sluice/engine/rest"
 	"github.com/sluicehq/sluice/engine/search"
@@ -230,6 +231,10 @@ func (e *Engine) Access() *access.Policy { return e.access }
 
 // Store returns the embedded store, or nil when the engine has none.
 func (e *Engine) Store() *store.Store { return e.store }
+
+// Memory returns the process-wide memory budget (memory_budget_mb) the searches reserve from:
+// a cluster indexer's shares of searches reserve from it too.
+func (e *Engine) Memory() *budget.Budget { return e.manager.Memory() }
 
 // Ingest stores entries in the embedded store; it returns nil only once they are durable.
 // Tags must come from TagID.

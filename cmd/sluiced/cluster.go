@@ -82,6 +82,7 @@ func startCluster(ccfg cluster.Config, cfg *engine.Config, procRoot string) (nod
 		if !ccfg.Role.Indexes() {
 			return nil
 		}
+		node.SetMemory(eng.Memory())
 		return node.AttachStore(eng.Store(), dir)
 	}
 	return node, attach, nil

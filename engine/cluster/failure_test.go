@@ -1,6 +1,7 @@
 package cluster_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -8,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/engine/cluster"
+	"github.com/sluicehq/sluice/engine/search"
 )
 
 // TestClusterStatsSockets: the stats sockets of a webserver list every node on both paths,
@@ -161,6 +164,47 @@ func TestClusterIndexerKilledMidPartial(t *testing.T) {
 	}
 	t.Logf("finished %s after the kill with idx-1's %d groups (%d chunks from idx-2 before): %s", time.Since(killed).Round(time.Millisecond),
 		cr.EntryCount, web.node.PartialChunksFrom("idx-2"), cr.Warning)
+}
+
+// TestClusterShareMemoryBudget: an indexer's share of a mergeable query reserves from that
+// indexer's memory budget, and a share the budget cannot hold fails the search naming
+// memory_budget_mb and the indexer, as a single node's search would fail.
+func TestClusterShareMemoryBudget(t *testing.T) {
+	url := startNATS(t)
+	idx1 := startNode(t, nodeConfig(url, "idx-1", cluster.RoleIndexer), "")
+	cfg2 := nodeConfig(url, "idx-2", cluster.RoleIndexer)
+	cfg2.SearchWorkers = 2 // each worker's share reserves 1 MiB at a time
+	idx2 := startNode(t, cfg2, "", func(c *engine.Config) { c.Search.MemoryBudget = 2 << 20 })
+	web := startNode(t, nodeConfig(url, "web-a", cluster.RoleWebserver), "")
+	waitSpread(t, web, 2)
+	const n = 20000
+	for off := 0; off < n; off += 5000 {
+		if code, body := postIngest(t, web.url, appEntries("app", off, 5000, 100*time.Millisecond)); code != 200 {
+			t.Fatalf("ingest: %d %s", code, body)
+		}
+	}
+	waitFor(t, 30*time.Second, "indexers to store every entry", func() bool { return idx1.stored()+idx2.stored() == n })
+	run := func(query string) error {
+		q, err := search.Parse(query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, _ := web.node.Tags().MatchTags(q.TagPatterns)
+		return q.Run(context.Background(), web.node.Source(), &countSink{}, nil, search.RunOptions{Tags: ids,
+			Start: base.UnixNano(), End: base.Add(time.Hour).UnixNano()})
+	}
+	// one group per entry: idx-2's ~10 000 groups need more than 1 MiB per worker
+	err := run("tag=app json i | count by i")
+	if err == nil || !strings.Contains(err.Error(), "memory_budget_mb") || !strings.Contains(err.Error(), "idx-2") {
+		t.Fatalf("share over the indexer's budget: err %v", err)
+	}
+	// a share that fits still runs, and what the refused one reserved was given back
+	if err := run("tag=app json host | count by host"); err != nil {
+		t.Fatalf("small share: %v", err)
+	}
+	if used := idx2.eng.Memory().Used(); used != 0 {
+		t.Fatalf("idx-2 still holds %d bytes of its budget", used)
+	}
 }
 
 // TestClusterIndexerKilledMidIngest: an indexer killed while entries stream in loses no

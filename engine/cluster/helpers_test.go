@@ -62,8 +62,9 @@ func nodeConfig(url, name string, role cluster.Role) cluster.Config {
 		SearchTimeout: 3 * time.Second, Partitions: 4, Replicas: 3, Logger: quiet()}
 }
 
-// startNode starts a node with data directory dir (a new one when empty).
-func startNode(t testing.TB, cfg cluster.Config, dir string) *testNode {
+// startNode starts a node with data directory dir (a new one when empty); opts adjust its
+// engine's configuration.
+func startNode(t testing.TB, cfg cluster.Config, dir string, opts ...func(*engine.Config)) *testNode {
 	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
@@ -81,6 +82,9 @@ func startNode(t testing.TB, cfg cluster.Config, dir string) *testNode {
 	ecfg.Stats.IdxStatsPeriod = 200 * time.Millisecond
 	ecfg.Stats.IgstStatsPeriod = 200 * time.Millisecond
 	ecfg.Search.Grace = 100 * time.Millisecond
+	for _, o := range opts {
+		o(&ecfg)
+	}
 	ecfg.Cluster = &engine.ClusterHooks{Source: node.Source(), Tags: node.Tags(), Ingest: node.Ingest(), Stats: node.Stats()}
 	eng, err := engine.New(ecfg)
 	if err != nil {
@@ -88,6 +92,7 @@ func startNode(t testing.TB, cfg cluster.Config, dir string) *testNode {
 		t.Fatal(err)
 	}
 	if cfg.Role.Indexes() {
+		node.SetMemory(eng.Memory())
 		if err := node.AttachStore(eng.Store(), dir); err != nil {
 			node.Close()
 			eng.Close()

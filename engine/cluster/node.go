@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sluicehq/sluice/collect"
+	"github.com/sluicehq/sluice/engine/budget"
 	"github.com/sluicehq/sluice/engine/search"
 	"github.com/sluicehq/sluice/engine/store"
 	"github.com/sluicehq/sluice/ingest"
@@ -48,7 +49,8 @@ type Node struct {
 	wg     sync.WaitGroup
 	subs   []*nats.Subscription
 
-	partialShares atomic.Uint64 // indexer shares of mergeable queries received whole
+	memory        *budget.Budget // the engine's memory budget: indexer shares reserve from it (SetMemory)
+	partialShares atomic.Uint64  // indexer shares of mergeable queries received whole
 	chunkMu       sync.Mutex
 	chunks        map[string]uint64 // partial chunks received, by indexer
 }
@@ -211,6 +213,12 @@ func (n *Node) AttachStore(st *store.Store, dir string) error {
 	n.mu.Unlock()
 	return idx.start()
 }
+
+// SetMemory gives an indexer the process's memory budget (memory_budget_mb, the engine's
+// Memory), which its shares of mergeable queries then reserve from as they grow; without it
+// they are bounded only by the requester's MaxGroups and MaxSortBytes. Call it before
+// AttachStore.
+func (n *Node) SetMemory(b *budget.Budget) { n.memory = b }
 
 // Close leaves the cluster: the indexer stops taking entries (its leases are released, so
 // another indexer takes its partitions at once), a last heartbeat says it is stopping, and

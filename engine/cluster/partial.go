@@ -56,7 +56,7 @@ func (x *indexer) scanPartial(reply string, req scanRequest) {
 	var err error
 	if len(ids) > 0 {
 		sq := store.ScanQuery{Tags: ids, Start: req.Start, End: req.End, Filter: store.FilterFromClauses(req.Filter), OnDamage: onDamage}
-		err = search.RunPartial(ctx, x.st, sq, req.Partial, tagOf, search.RunOptions{Workers: n.cfg.SearchWorkers},
+		err = search.RunPartial(ctx, x.st, sq, req.Partial, tagOf, search.RunOptions{Workers: n.cfg.SearchWorkers, Memory: n.memory},
 			n.cfg.MaxMessageBytes-16, func(c []byte) error { return send(chunkPartial, c) })
 	}
 	mu.Lock()

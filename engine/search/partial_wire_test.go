@@ -297,7 +297,7 @@ func TestRunPartialsEqualsOneStore(t *testing.T) {
 		"tag=json,kv,syslog,csv kv bytes | sort by bytes desc | limit 30",
 		"tag=json,kv,syslog,csv count",
 		"tag=json,kv,syslog,csv count by TAG", // answered from block summaries, tags mapped
-		"tag=json count over 5m", // windows from block summaries too
+		"tag=json count over 5m",              // windows from block summaries too
 	} {
 		q, err := Parse(query)
 		if err != nil {
