@@ -127,6 +127,10 @@ func ParseIP(b []byte) (netip.Addr, bool) {
 	return netip.AddrFrom4(v4), true
 }
 
+// ParseIPv4 parses a dotted-quad IPv4 address (what ParseIP accepts for text without a colon)
+// into its four bytes.
+func ParseIPv4(b []byte) (ip [4]byte, ok bool) { return parseIPv4(b) }
+
 func parseIPv4(b []byte) (ip [4]byte, ok bool) {
 	part, n, digits := 0, 0, 0
 	for i := 0; i <= len(b); i++ {

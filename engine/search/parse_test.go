@@ -249,10 +249,22 @@ func TestTextValue(t *testing.T) {
 	f("-012", wire.TypeString, "-012")
 	f("10.0.0.5", wire.TypeIP, "10.0.0.5")
 	f("fe80::1", wire.TypeIP, "fe80::1")
+	f("::ffff:10.0.0.5", wire.TypeIP, "::ffff:10.0.0.5")
+	f("255.255.255.255", wire.TypeIP, "255.255.255.255")
+	f("256.0.0.1", wire.TypeString, "256.0.0.1")
+	f("10.0.0", wire.TypeString, "10.0.0")
+	f("10.00.0.5", wire.TypeString, "10.00.0.5")
+	f("deadbeef", wire.TypeString, "deadbeef")
 	f("10:00:01", wire.TypeString, "10:00:01")
 	f("2024-05-01T10:00:01.5Z", wire.TypeTS, "2024-05-01T10:00:01.5Z")
 	f("sshd", wire.TypeString, "sshd")
 	f("", wire.TypeString, "")
+	if v := textValue([]byte("10.0.0.5"), &ar); len(v.B) != 4 {
+		t.Fatalf("an IPv4 value holds %d bytes, want 4", len(v.B))
+	}
+	if v := textValue([]byte("::ffff:10.0.0.5"), &ar); len(v.B) != 16 {
+		t.Fatalf("an IPv4-mapped IPv6 value holds %d bytes, want 16", len(v.B))
+	}
 	if v := stringValue([]byte("404"), &ar); v.Type != wire.TypeString {
 		t.Fatalf("a JSON string that reads as a number became %d", v.Type)
 	}

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"bytes"
 	"math"
 	"net/netip"
 	"strconv"
@@ -103,8 +104,17 @@ func leadingZero(b []byte) bool {
 // else is a string. Numbers in strings stay strings.
 func stringValue(b []byte, ar *arena) wire.Value {
 	if n := len(b); n >= 2 && n <= 45 && (isHexDigit(b[0]) || b[0] == ':') {
-		if a, ok := extract.ParseIP(b); ok {
-			return ipValue(a, ar)
+		// NOTE: IPv4 bytes go straight into the arena; through netip.Addr they cost a
+		// twentieth of kv extraction
+		if v4, ok := extract.ParseIPv4(b); ok {
+			d := ar.alloc(4)
+			copy(d, v4[:])
+			return wire.IPValue(d)
+		}
+		if bytes.IndexByte(b, ':') >= 0 {
+			if a, ok := extract.ParseIP(b); ok {
+				return ipValue(a, ar)
+			}
 		}
 	}
 	if len(b) >= 20 && b[4] == '-' {
