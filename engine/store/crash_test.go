@@ -23,6 +23,7 @@ import (
 const (
 	crashWriterEnv = "SLUICE_STORE_CRASH_WRITER"
 	crashRoundEnv  = "SLUICE_STORE_CRASH_ROUND"
+	crashRoundsEnv = "SLUICE_STORE_CRASH_ROUNDS" // kill rounds of TestCrashRecovery (default 3)
 	crashWriters   = 3
 	crashSlot      = int64(10 * time.Millisecond) // each batch owns one slot of time
 	crashStep      = int64(time.Microsecond)
@@ -94,7 +95,11 @@ func TestCrashRecovery(t *testing.T) {
 	dir := t.TempDir()
 	type batchID struct{ w, k int }
 	acked := map[batchID]bool{}
-	for round := range 3 {
+	rounds := 3
+	if n, err := strconv.Atoi(os.Getenv(crashRoundsEnv)); err == nil && n > 0 {
+		rounds = n // a longer run than make test's, by hand
+	}
+	for round := range rounds {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), crashWriterEnv+"="+dir, crashRoundEnv+"="+strconv.Itoa(round))
 		var stderr strings.Builder
