@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"math"
@@ -138,7 +139,12 @@ func Open(cfg Config) (*Store, error) {
 		if s.key, err = createBlockKey(dir, s.nextSeq); err != nil {
 			return nil, err
 		}
-		s.log.Info("store: block key created; new blocks carry keyed headers", "file", filepath.Join(dir, blockKeyName), "since_commit", s.nextSeq)
+		lvl := slog.LevelDebug // a new store
+		if s.nextSeq > 1 {
+			lvl = slog.LevelInfo // an upgrade: its earlier blocks stay unkeyed
+		}
+		s.log.Log(context.Background(), lvl, "store: block key created; new blocks carry keyed headers",
+			"file", filepath.Join(dir, blockKeyName), "since_commit", s.nextSeq)
 	}
 	if s.tags, err = openTags(filepath.Join(dir, "tags.log"), committed, s.cfg.MaxTags, s.log, s.route, &s.damage); err != nil {
 		return nil, err
