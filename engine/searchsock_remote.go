@@ -10,6 +10,10 @@ import (
 // attachRemote attaches the socket to search id held by another webserver of the cluster,
 // through a relay (ClusterSearches.Attach), and reports whether it answered the attach: false
 // when no other webserver holds a search id the principal may see.
+//
+// NOTE: it connects to the holder on the calling goroutine, so that the attach channel's
+// replies keep their order; that is one dial bounded by the cluster's ProxyDialTimeout, and
+// a holder the registry already knows to be dead is answered without one.
 func (ss *searchService) attachRemote(sess *server.Session, id string) bool {
 	st := state(sess)
 	st.mu.Lock()

@@ -328,6 +328,19 @@ func TestRegistryAttachAnywhere(t *testing.T) {
 		t.Fatalf("bob attaching alice's private search through B: %+v", ar)
 	}
 
+	// Sharing changed through B reaches A and then the registry: bob sees it on B's list and
+	// attaches through B.
+	if r := httpDo(t, "PUT", c.webB.url+"/api/searchctrl/"+id+"/groups", "alice", []byte(`{"GIDs":[100]}`)); r.code != 200 {
+		t.Fatalf("sharing through B: %d %s", r.code, r.body)
+	}
+	waitFor(t, 5*time.Second, "bob to list the newly shared search on B", func() bool {
+		_, ok := listIDs(t, c.webB.url, "bob")[id]
+		return ok
+	})
+	if ar := bob.attach(id); ar.Error != "" {
+		t.Fatalf("bob attaching the newly shared search through B: %+v", ar)
+	}
+
 	// Delete through B reaches A; the record goes, and B then answers not found.
 	if r := httpDo(t, "DELETE", c.webB.url+"/api/searchctrl/"+id, "alice", nil); r.code != 200 {
 		t.Fatalf("delete through B: %d %s", r.code, r.body)
