@@ -329,7 +329,7 @@ func (rl *relay) finish() {
 	done := rl.done
 	rl.done = true
 	rl.mu.Unlock()
-	rl.conn.Close()
+	rl.closeConn()
 	if !done {
 		rl.ended()
 	}
@@ -341,6 +341,11 @@ func (rl *relay) close() {
 	rl.mu.Lock()
 	rl.done = true
 	rl.mu.Unlock()
+	rl.closeConn()
+}
+
+// closeConn says goodbye to the holder (a close frame, 1000) and closes the connection.
+func (rl *relay) closeConn() {
 	rl.wmu.Lock()
 	rl.conn.SetWriteDeadline(time.Now().Add(time.Second))
 	rl.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))

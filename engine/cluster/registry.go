@@ -72,8 +72,9 @@ type Registry struct {
 
 // localSearch is one of this webserver's searches and the record last written for it.
 type localSearch struct {
-	s    *search.Search
-	last []byte
+	s         *search.Search
+	effective string // the effective query, fixed at launch
+	last      []byte
 }
 
 // Searches opens the search registry of a webserver (roles webserver and all): it creates
@@ -200,22 +201,23 @@ func (r *Registry) remove(ctx context.Context, id string) {
 	r.mu.Unlock()
 }
 
-// record describes s, one of this node's searches.
-func (r *Registry) record(s *search.Search) searchRecord {
+// record describes s, one of this node's searches, whose effective query is effective.
+func (r *Registry) record(s *search.Search, effective string) searchRecord {
 	st := s.Status()
-	rec := searchRecord{ID: s.ID, Node: r.n.cfg.Name, Addr: r.n.cfg.HTTPAddr, NodeStarted: r.started,
-		UID: st.UID, GIDs: st.GIDs, Global: st.Global, Query: s.Query.Raw, Name: s.Name, State: st.State,
-		Background: st.Background, Consumers: st.Consumers, Launched: s.Launched, Start: s.RangeStart, End: s.RangeEnd}
-	if s.Result != nil {
-		rec.Effective = s.Result.Info().EffectiveQuery
-	}
-	return rec
+	return searchRecord{ID: s.ID, Node: r.n.cfg.Name, Addr: r.n.cfg.HTTPAddr, NodeStarted: r.started,
+		UID: st.UID, GIDs: st.GIDs, Global: st.Global, Query: s.Query.Raw, Effective: effective, Name: s.Name,
+		State: st.State, Background: st.Background, Consumers: st.Consumers, Launched: s.Launched,
+		Start: s.RangeStart, End: s.RangeEnd}
 }
 
 // Claim implements search.IDClaimer: it creates the record of s under its ID, which fails
 // with search.ErrIDTaken when any webserver holds that ID.
 func (r *Registry) Claim(s *search.Search) error {
-	rec := r.record(s)
+	var effective string
+	if s.Result != nil {
+		effective = s.Result.Info().EffectiveQuery
+	}
+	rec := r.record(s, effective)
 	b, err := json.Marshal(&rec)
 	if err != nil {
 		return err
@@ -235,7 +237,7 @@ func (r *Registry) Claim(s *search.Search) error {
 		return fmt.Errorf("cluster: search registry (bucket %s, RegistryTimeout=%s): %w", SearchBucket, r.n.cfg.RegistryTimeout, err)
 	}
 	r.mu.Lock()
-	r.local[s.ID] = &localSearch{s: s, last: b}
+	r.local[s.ID] = &localSearch{s: s, effective: effective, last: b}
 	r.all[s.ID] = rec
 	r.mu.Unlock()
 	return nil
@@ -286,7 +288,7 @@ func (r *Registry) refresh() {
 		if ls.s.Deleted() {
 			continue // Release removes it
 		}
-		rec := r.record(ls.s)
+		rec := r.record(ls.s, ls.effective)
 		b, err := json.Marshal(&rec)
 		if err != nil || bytes.Equal(b, ls.last) {
 			continue

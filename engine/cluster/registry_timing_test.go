@@ -56,3 +56,33 @@ func streamRaw(b *testing.B, c *wsClient, channel string) int64 {
 	b.Fatal("the stream did not end")
 	return 0
 }
+
+// BenchmarkRelayAttach attaches to a finished search and closes the channel again (attach,
+// REQ_ENTRY_COUNT, REQ_CLOSE) on the holding webserver and through the other webserver, one
+// round per op on one socket: the relay adds a websocket connection to the holder per attach.
+func BenchmarkRelayAttach(b *testing.B) {
+	c := startRegClusterN(b, 1000)
+	a := dialAs(b, c.webA.url, "alice", "search", "attach")
+	id, _ := a.launch("tag=app", c.start, c.end, map[string]any{"Background": true})
+	for _, bc := range []struct {
+		name string
+		url  string
+	}{{"holder", c.webA.url}, {"relayed", c.webB.url}} {
+		b.Run(bc.name, func(b *testing.B) {
+			ws := dialAs(b, bc.url, "alice", "attach")
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				ar := ws.attach(id)
+				if ar.Error != "" {
+					b.Fatal(ar.Error)
+				}
+				var cr countReply
+				ws.do(ar.Subproto, map[string]any{"ID": 3}, &cr)
+				if cr.EntryCount != 1000 {
+					b.Fatalf("count %+v", cr)
+				}
+				ws.do(ar.Subproto, map[string]any{"ID": 1}, nil)
+			}
+		})
+	}
+}
