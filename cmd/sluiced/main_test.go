@@ -211,6 +211,28 @@ func TestTLS(t *testing.T) {
 	if code := get(""); code != 401 {
 		t.Fatalf("https /metrics without a token: %d", code)
 	}
+	// The console's login over https: the session cookie is Secure, and it authenticates a
+	// wss upgrade that carries the page's Origin.
+	login, _ := http.NewRequest("POST", "https://"+addr+"/login", strings.NewReader("token="+alice))
+	login.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	login.Header.Set("Origin", "https://"+addr)
+	cl.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	lresp, err := cl.Do(login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lresp.Body.Close()
+	cs := lresp.Cookies()
+	if lresp.StatusCode != http.StatusSeeOther || len(cs) != 1 || !cs[0].Secure || !cs[0].HttpOnly {
+		t.Fatalf("https POST /login: %d cookies %+v, want 303 and one Secure HttpOnly cookie", lresp.StatusCode, cs)
+	}
+	d.Subprotocols = nil
+	cconn, cresp, err := d.Dial("wss://"+addr+"/api/ws/search", http.Header{"Cookie": {cs[0].Name + "=" + cs[0].Value}, "Origin": {"https://" + addr}})
+	if err != nil {
+		t.Fatalf("wss with the session cookie: %v %+v", err, cresp)
+	}
+	cconn.Close()
+
 	// Plain HTTP to the TLS port gets no service.
 	resp, err = (&http.Client{Timeout: 5 * time.Second}).Get("http://" + addr + "/metrics")
 	if err == nil {
