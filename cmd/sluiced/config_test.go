@@ -3,8 +3,11 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/sluicehq/sluice/engine"
 )
 
 func TestLoadSettingsPrecedence(t *testing.T) {
@@ -73,5 +76,34 @@ func TestWellsFromConfigFile(t *testing.T) {
 	os.WriteFile(file, []byte(`{"wells":[{"name":"fw","tags":["fw"],"accelerator":{"extracter":"none"}}]}`), 0o600)
 	if _, err := loadSettings([]string{"-config", file}, none); err == nil {
 		t.Fatal("a misspelt accelerator key was accepted")
+	}
+
+	// named-field accelerators: every key reaches the store, and a bad field stops the
+	// engine naming it
+	os.WriteFile(file, []byte(`{"wells":[
+		{"name":"fw","tags":["fw"],"accelerator":{"extractor":"kv","fields":["user","srcip"],"delimiters":" ,","separator":":","quoted":true}},
+		{"name":"flows","tags":["nf"],"accelerator":{"extractor":"csv","header":"ts,src","fields":["src","[3]"]}},
+		{"name":"auth","tags":["auth"],"accelerator":{"extractor":"regex","pattern":"user=(?P<user>\\S+)"}}]}`), 0o600)
+	s, err = loadSettings([]string{"-config", file}, none)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w = engineConfig(s, nil).Store.Wells
+	if len(w) != 3 || w[0].Accel.Extractor != "kv" || len(w[0].Accel.Fields) != 2 || w[0].Accel.Delimiters != " ," ||
+		w[0].Accel.Separator != ":" || !w[0].Accel.Quoted || w[1].Accel.Header != "ts,src" || w[2].Accel.Pattern != `user=(?P<user>\S+)` {
+		t.Fatalf("store wells = %+v", w)
+	}
+	os.WriteFile(file, []byte(`{"wells":[{"name":"fw","tags":["fw"],"accelerator":{"extractor":"json","fields":["a..b"]}}]}`), 0o600)
+	s, err = loadSettings([]string{"-config", file}, none)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = engineConfig(s, nil)
+	cfg.DataDir = t.TempDir()
+	if e, err := engine.New(cfg); err == nil || !strings.Contains(err.Error(), `Wells[0].Accel.Fields[0]: "a..b": bad JSON path`) {
+		if e != nil {
+			e.Close()
+		}
+		t.Fatalf("a bad accelerator field: err %v", err)
 	}
 }
