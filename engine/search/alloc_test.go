@@ -31,6 +31,8 @@ func TestPipelineNoAlloc(t *testing.T) {
 		{`tag=x csv [0] [1] [2]>0 [4] as ip`, 4},
 		{`tag=x fields -d "," -clean [1] [3] [5]`, 4},
 		{`tag=x length | limit 100000000`, 4},
+		{`tag=x src 10.0.0.1 192.168.0.0/16 ::1`, 1},
+		{`tag=x src -v 10.0.0.0/8`, 2},
 		{"tag=x json host method | count by host,method", 1},
 		{"tag=x json bytes host | sum bytes by host over 5m", 1},
 		{"tag=x json bytes dur host | stats count sum(bytes) mean(dur) min(bytes) max(dur) stddev(bytes) by host", 1},

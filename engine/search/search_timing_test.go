@@ -206,3 +206,6 @@ func BenchmarkNeedleField(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSrc filters by source: one address and one prefix.
+func BenchmarkSrc(b *testing.B) { benchPipeline(b, "tag=x src 192.168.1.1 10.0.0.0/8", "kv") }
