@@ -6,4 +6,8 @@
 // caller-provided scratch buffer when a value has to be rewritten (JSON string escapes, quoted CSV
 // fields); they are valid as long as those buffers are. Nothing here keeps state between calls,
 // so all functions are safe for concurrent use on distinct buffers.
+//
+// The store's field accelerators index the values these functions find: a change to which
+// value a field has must bump accelVersion in engine/store (accel_spec.go), so that blooms
+// built by the old code are rebuilt.
 package extract

@@ -304,8 +304,11 @@ func compileAccel(c *AccelConfig, field string) (*accelSpec, error) {
 }
 
 // accelVersion is the version of what blooms index; a well whose ACCEL file records another
-// version or spec has its accelerators rebuilt at Open. Version 2 added SRC and named fields.
-const accelVersion = 2
+// version or spec has its accelerators rebuilt at Open. Version 2 added SRC and named fields;
+// version 3: a JSON lookup reads a document only as far as its path (a value before damage
+// is found). Bump it whenever engine/extract changes which value a field has, or an
+// accelerator built by the old code could skip a block the query modules now match.
+const accelVersion = 3
 
 // parseCSVHeader splits a csv header as the csv module's -h does.
 func parseCSVHeader(h string) ([]string, error) {
