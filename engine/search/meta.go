@@ -1,6 +1,7 @@
 package search
 
 import (
+	"github.com/sluicehq/sluice/engine/stats"
 	"github.com/sluicehq/sluice/engine/store"
 	"github.com/sluicehq/sluice/wire"
 )
@@ -46,10 +47,17 @@ func (p *pipeline) metaStage() *aggStage {
 
 // metaQuery returns the ScanQuery.Meta of a run whose worker w runs pipeline part(w) (p is
 // one of them; they share the query and options), or nil when the pipeline needs more than
-// block summaries give.
-func (p *pipeline) metaQuery(part func(worker int) *pipeline) *store.MetaQuery {
+// block summaries give. With dense, the answered buckets' counters are summed per worker and
+// recorded a window of buckets at a time (metaDense), when the recorder allows it; the caller
+// must then flush every part's dense once the scan has returned.
+func (p *pipeline) metaQuery(dense bool, part func(worker int) *pipeline) *store.MetaQuery {
 	if p.metaStage() == nil {
 		return nil
+	}
+	if dense {
+		for w := range p.opt.Workers {
+			part(w).dense.init(part(w))
+		}
 	}
 	return &store.MetaQuery{Origin: p.opt.Start, Width: p.width, Add: func(w int, b *store.MetaBlock) error {
 		return part(w).addMeta(b)
@@ -64,7 +72,10 @@ func (p *pipeline) addMeta(b *store.MetaBlock) error {
 	for i := range b.Tags {
 		t := &b.Tags[i]
 		for _, bk := range t.Buckets {
-			for j := 0; j <= p.ci; j++ {
+			if p.dense.rec != nil {
+				p.dense.add(bk.TS, bk.Count, bk.Bytes)
+			}
+			for j := 0; p.dense.rec == nil && j <= p.ci; j++ {
 				*c = wire.Counters{InputCount: bk.Count, InputBytes: bk.Bytes}
 				if j < p.ci { // the implicit sort by time forwards everything
 					c.OutputCount, c.OutputBytes = bk.Count, bk.Bytes
@@ -125,5 +136,81 @@ func (g *aggStage) addMeta(tag uint16, newest int64, n int64) error {
 // cluster's indexer): Add feeds pt, so the scan must call it from one goroutine at a time, as
 // Store.Scan does.
 func (pt *Partial) Meta() *store.MetaQuery {
-	return pt.p.metaQuery(func(int) *pipeline { return pt.p })
+	return pt.p.metaQuery(false, func(int) *pipeline { return pt.p })
+}
+
+// DenseRecorder is a StatsRecorder that also takes a run of buckets' counters in one call
+// (stats.Ring.RecordDense); Range is the recorder's [Start, End], its buckets starting at Start.
+type DenseRecorder interface {
+	StatsRecorder
+	RecordDense(shard, mods int, ts int64, cs []wire.Counters)
+	Range() (start, end int64)
+}
+
+// metaDense sums the counters of buckets answered from block summaries, for modules 0…mods-1
+// of one pipeline, over a window of stats.DenseAlign buckets aligned on the recorder's grid,
+// and records the window with one RecordDense when a bucket falls outside it (blocks arrive
+// roughly in time order) and at the end of the scan. It replaces one Record per bucket and
+// module (several atomic adds each) with plain adds, and lets the ring fill blocks of buckets
+// no shard has touched without atomics. Its memory is one window (stats.DenseAlign·mods
+// counters) per worker, whatever the range.
+type metaDense struct {
+	rec    DenseRecorder // nil: record bucket by bucket
+	p      *pipeline
+	mods   int
+	base   int64 // bucket index of cs's first row, a multiple of stats.DenseAlign
+	cs     []wire.Counters
+	lo, hi int // rows [lo, hi) may be non-zero
+}
+
+// init sets d up for pipeline p when p's recorder takes dense runs on p's own grid.
+func (d *metaDense) init(p *pipeline) {
+	r, ok := p.rec.(DenseRecorder)
+	if !ok || p.width <= 0 || p.opt.End <= p.opt.Start {
+		return
+	}
+	if start, _ := r.Range(); start != p.opt.Start || r.Width() != p.width {
+		return
+	}
+	d.rec, d.p, d.mods = r, p, p.ci+1
+	if len(d.cs) != stats.DenseAlign*d.mods {
+		d.cs = make([]wire.Counters, stats.DenseAlign*d.mods)
+	}
+	d.lo, d.hi = stats.DenseAlign, 0
+}
+
+// add counts n entries of size bytes in the bucket holding ts (clamped into the range as
+// pipeline.record clamps it) through modules 0…mods-1: the implicit sort before the count
+// forwards them, the count takes them in.
+func (d *metaDense) add(ts int64, n, bytes uint64) {
+	o := d.p.opt
+	ts = min(max(ts, o.Start), o.End-1)
+	k := (ts - o.Start) / d.p.width
+	if k < d.base || k >= d.base+stats.DenseAlign {
+		d.flush()
+		d.base = k - k%stats.DenseAlign
+	}
+	i := int(k - d.base)
+	d.lo, d.hi = min(d.lo, i), max(d.hi, i+1)
+	row := d.cs[i*d.mods : (i+1)*d.mods]
+	for j := range row {
+		c := &row[j]
+		c.InputCount += n
+		c.InputBytes += bytes
+		if j < d.mods-1 {
+			c.OutputCount += n
+			c.OutputBytes += bytes
+		}
+	}
+}
+
+// flush records the window's non-zero rows and clears them.
+func (d *metaDense) flush() {
+	if d.rec == nil || d.lo >= d.hi {
+		return
+	}
+	rows := d.cs[d.lo*d.mods : d.hi*d.mods]
+	d.rec.RecordDense(d.p.shard, d.mods, d.p.opt.Start+(d.base+int64(d.lo))*d.p.width, rows)
+	clear(rows)
+	d.lo, d.hi = stats.DenseAlign, 0
 }

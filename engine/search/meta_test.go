@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicehq/sluice/engine/stats"
 	"github.com/sluicehq/sluice/engine/store"
+	"github.com/sluicehq/sluice/wire"
 )
 
 // TestMetaEqualsDecode is the property test of answers from block metadata: counts that the
@@ -66,13 +68,23 @@ func TestMetaEqualsDecode(t *testing.T) {
 			for i, c := range []struct {
 				workers int
 				noMeta  bool
-			}{{1, true}, {1, false}, {2, false}, {3, false}, {2, true}} {
+				ring    bool // record into a real stats.Ring (RecordDense) and compare it
+			}{{1, true, false}, {1, false, false}, {2, false, false}, {3, false, false}, {2, true, false}, {1, false, true}, {2, false, true}} {
 				sink := &memSink{}
 				rec := newFakeRec(start, width)
+				var recorder StatsRecorder = rec
+				var ring *stats.Ring
+				if c.ring {
+					ring = stats.NewRing(stats.RingConfig{Start: start, End: end, Modules: len(q.StatsModules()), MaxBuckets: -1, MinWidth: width, Shards: c.workers})
+					recorder = ring
+				}
 				var counts store.ScanCounts
 				opt := RunOptions{Tags: tags, Start: start, End: end, Workers: c.workers, NoMeta: c.noMeta, Counts: &counts}
-				if err := q.Run(context.Background(), st, sink, rec, opt); err != nil {
+				if err := q.Run(context.Background(), st, sink, recorder, opt); err != nil {
 					t.Fatalf("%s: %v", query, err)
+				}
+				if ring != nil {
+					rec = ringRec(ring)
 				}
 				if c.noMeta || !served || strings.HasSuffix(query, "over 3s") && width != int64(time.Second) {
 					if counts.Summarised != 0 {
@@ -108,8 +120,9 @@ func diffCounters(want, got *fakeRec) string {
 	norm := func(r *fakeRec) map[[2]int64]string {
 		out := map[[2]int64]string{}
 		for k, c := range r.c {
-			c.Duration = 0
-			out[k] = fmt.Sprintf("%+v", c)
+			if c.Duration = 0; c != (wire.Counters{}) {
+				out[k] = fmt.Sprintf("%+v", c)
+			}
 		}
 		return out
 	}
@@ -123,6 +136,24 @@ func diffCounters(want, got *fakeRec) string {
 		}
 	}
 	return ""
+}
+
+// ringRec returns the counters of every bucket of ring holding data, as a fakeRec holds them
+// (modules with all-zero counters left out, as diffCounters leaves them out).
+func ringRec(ring *stats.Ring) *fakeRec {
+	start, _ := ring.Range()
+	n, w := ring.Buckets(), ring.Width()
+	var a stats.Aggregate
+	ring.Aggregate(start, start+int64(n)*w, n, &a) // one chunk per bucket
+	rec := newFakeRec(start, w)
+	for i := range n {
+		for m, c := range a.Row(i) {
+			if c.Duration = 0; a.Has[i] && c != (wire.Counters{}) {
+				rec.c[[2]int64{int64(m), int64(i)}] = c
+			}
+		}
+	}
+	return rec
 }
 
 // TestPartialMeta: a Partial fed by a caller's own scan with Partial.Meta gives the rows a

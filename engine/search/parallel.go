@@ -157,7 +157,7 @@ func (q *Query) scanPartial(ctx context.Context, src ParallelSource, sq store.Sc
 		o.Shard = opt.Shard + w
 		parts[w] = &Partial{p: newPipeline(q, nil, rec, o)}
 	}
-	sq.Meta = parts[0].p.metaQuery(func(w int) *pipeline { return parts[w].p })
+	sq.Meta = parts[0].p.metaQuery(true, func(w int) *pipeline { return parts[w].p })
 	err := src.ScanUnordered(ctx, sq, opt.Workers,
 		func(w int, batch []wire.Entry) error {
 			if err := parts[w].Add(batch); err != nil {
@@ -168,6 +168,9 @@ func (q *Query) scanPartial(ctx context.Context, src ParallelSource, sq store.Sc
 			}
 			return nil
 		})
+	for _, pt := range parts {
+		pt.p.dense.flush()
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -277,8 +277,9 @@ func (p *pipeline) scan(ctx context.Context, src Source, fn func([]wire.Entry) e
 	dr := damageReport{sink: p.sink}
 	sq := p.q.scanQuery(p.opt)
 	sq.OnDamage = dr.add
-	sq.Meta = p.metaQuery(func(int) *pipeline { return p })
+	sq.Meta = p.metaQuery(true, func(int) *pipeline { return p })
 	err := src.Scan(ctx, sq, fn)
+	p.dense.flush()
 	p.rc.streaming = false
 	if err != nil && !errors.Is(err, errStop) {
 		return err
@@ -343,6 +344,7 @@ type pipeline struct {
 	ar     arena
 	work   []wire.Entry
 	c      wire.Counters // handed to the recorder (a local would escape through the interface)
+	dense  metaDense     // per-bucket sums of blocks answered from summaries (meta.go)
 }
 
 // damageReport collects the damaged ranges a scan skipped and keeps the sink's warning

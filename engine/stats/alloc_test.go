@@ -41,3 +41,17 @@ func TestAggregateAllocs(t *testing.T) {
 		}
 	}
 }
+
+func TestRecordDenseAllocs(t *testing.T) {
+	r := NewRing(RingConfig{Start: t0, End: t0 + 3600*sec, Modules: 2, Shards: 2})
+	cs := make([]wire.Counters, 2*DenseAlign)
+	for k := range DenseAlign {
+		cs[2*k] = wire.Counters{InputCount: 3, OutputCount: 3, InputBytes: 300, OutputBytes: 300}
+		cs[2*k+1] = wire.Counters{InputCount: 3, InputBytes: 300}
+	}
+	r.RecordDense(1, 2, t0, cs) // first touch fills the blocks
+	r.RecordDense(1, 2, t0+DenseAlign*sec, cs)
+	if n := testing.AllocsPerRun(200, func() { r.RecordDense(1, 2, t0+100*sec, cs) }); n != 0 {
+		t.Fatalf("RecordDense allocates %v per call once its blocks exist", n)
+	}
+}

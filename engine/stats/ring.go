@@ -269,30 +269,7 @@ func (r *Ring) Record(shard, module int, ts int64, c *wire.Counters) {
 		}
 	}
 	off := int(slot % chunkSlots)
-	cl := &blk.cells[off*r.modules+module]
-	if v := c.InputCount; v != 0 {
-		cl.inCount.Add(v)
-	}
-	if v := c.OutputCount; v != 0 {
-		cl.outCount.Add(v)
-	}
-	if v := c.InputBytes; v != 0 {
-		cl.inBytes.Add(v)
-	}
-	if v := c.OutputBytes; v != 0 {
-		cl.outBytes.Add(v)
-	}
-	if v := c.ScratchWritten; v != 0 {
-		cl.scratch.Add(v)
-	}
-	if d := c.Duration; d > cl.duration.Load() {
-		for {
-			old := cl.duration.Load()
-			if d <= old || cl.duration.CompareAndSwap(old, d) {
-				break
-			}
-		}
-	}
+	blk.cells[off*r.modules+module].add(c)
 	// Mark occupancy after the counters so that a reader who sees the bit also sees this data.
 	w := &ch.bits[off>>6]
 	m := uint64(1) << (off & 63)
