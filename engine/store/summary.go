@@ -142,6 +142,34 @@ func (r *summaryReader) uvarint() uint64 {
 	return r.uvarintSlow()
 }
 
+// granule reads one granule record: the granule's distance from the previous one, its entry
+// count and its data bytes. Records whose three fields take one or two bytes each (nearly all)
+// are read with the position in a register; others go through uvarint.
+func (r *summaryReader) granule() (dg, c, n uint64) {
+	b, p := r.b, r.pos
+	if p+6 <= len(b) {
+		var ok1, ok2, ok3 bool
+		dg, p, ok1 = uvarint2(b, p)
+		c, p, ok2 = uvarint2(b, p)
+		n, p, ok3 = uvarint2(b, p)
+		if ok1 && ok2 && ok3 {
+			r.pos = p
+			return dg, c, n
+		}
+	}
+	return r.uvarint(), r.uvarint(), r.uvarint()
+}
+
+// uvarint2 reads a varint of one or two bytes at b[p] (b must hold two bytes there) and
+// reports false for a longer one.
+func uvarint2(b []byte, p int) (uint64, int, bool) {
+	b0, b1 := b[p], b[p+1]
+	if b0 < 0x80 {
+		return uint64(b0), p + 1, true
+	}
+	return uint64(b0&0x7f) | uint64(b1)<<7, p + 2, b1 < 0x80
+}
+
 func (r *summaryReader) uvarintSlow() uint64 {
 	v, n := binary.Uvarint(r.b[min(r.pos, len(r.b)):])
 	if n <= 0 {
@@ -287,8 +315,8 @@ func (a *metaAnswer) answer(b *blockMeta, f *recordFilter, m *MetaQuery) bool {
 		end := uint64(0) // offset past the current bucket; 0: none yet
 		g := first / SummaryGranule
 		for range ngran {
-			g += int64(r.uvarint())
-			c, n := r.uvarint(), r.uvarint()
+			dg, c, n := r.granule()
+			g += int64(dg)
 			gLo, gHi := max(g*SummaryGranule, first), min(g*SummaryGranule+SummaryGranule-1, last)
 			if gHi < f.start {
 				continue // before the range
