@@ -147,5 +147,6 @@ mark end
 args=(-load "$OUT" -loadavg "$LOADAVG" -o "$REPORT")
 [[ -f "$OUT/allocs.txt" ]] && args+=(-allocs "$OUT/allocs.txt")
 [[ -f "$OUT/peer.md" ]] && args+=(-section "$OUT/peer.md")
+args+=(-section bench/cluster-scaling.md) # the cluster's expected scaling, on paper (issue 16)
 "$GO" run ./bench/cmd/benchreport "${args[@]}" "${notes[@]}" "$OUT"/bench-*.txt
 echo "wrote $REPORT"
