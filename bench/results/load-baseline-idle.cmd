@@ -1,1 +1,1 @@
-./bin/sluice-load idle -addr 127.0.0.1:37909 -pid 11361 -n 10000 -duration 20s -type ping -out bench/results/load-baseline-idle.json  # server: ./bin/baseline-server -listen 127.0.0.1:0 -entries 0 -interval 2s
+./bin/sluice-load idle -addr 127.0.0.1:37699 -pid 10271 -n 10000 -duration 20s -type ping -out bench/results/load-baseline-idle.json  # server: ./bin/baseline-server -listen 127.0.0.1:0 -entries 0 -interval 2s

@@ -1,1 +1,1 @@
-./bin/sluice-load mixed -addr 127.0.0.1:45699 -pid 11542 -n 10000 -m 1 -quiet 10s -duration 20s -type ping -out bench/results/load-baseline-mixed.json  # server: ./bin/baseline-server -listen 127.0.0.1:0 -entries 200000 -interval 2s
+./bin/sluice-load mixed -addr 127.0.0.1:33951 -pid 10303 -n 10000 -m 1 -quiet 10s -duration 20s -type ping -out bench/results/load-baseline-mixed.json  # server: ./bin/baseline-server -listen 127.0.0.1:0 -entries 200000 -interval 2s

@@ -1,1 +1,1 @@
-./bin/sluice-load paged -addr 127.0.0.1:45699 -pid 11542 -c 1 -page 1024 -duration 5s -out bench/results/load-baseline-paged-r1.json  # server: ./bin/baseline-server -listen 127.0.0.1:0 -entries 200000 -interval 2s
+./bin/sluice-load paged -addr 127.0.0.1:33951 -pid 10303 -c 1 -page 1024 -duration 5s -out bench/results/load-baseline-paged-r1.json  # server: ./bin/baseline-server -listen 127.0.0.1:0 -entries 200000 -interval 2s

@@ -1,1 +1,1 @@
-./bin/sluice-load stream -addr 127.0.0.1:45699 -pid 11542 -m 4 -searches 1 -min-duration 5s -out bench/results/load-baseline-stream-4-r3.json  # server: ./bin/baseline-server -listen 127.0.0.1:0 -entries 200000 -interval 2s
+./bin/sluice-load stream -addr 127.0.0.1:33951 -pid 10303 -m 4 -searches 1 -min-duration 5s -out bench/results/load-baseline-stream-4-r3.json  # server: ./bin/baseline-server -listen 127.0.0.1:0 -entries 200000 -interval 2s

@@ -1,1 +1,1 @@
-./bin/volume-launches -addr 127.0.0.1:35681 -pid 15829 -n 100 -query tag=bench -range 24h -out bench/results/load-volume-launches.json  # server: SLUICE_MEMORY_BUDGET_MB=256 ./bin/sluiced -listen 127.0.0.1:0 -data /tmp/tmp.4L3TUYgpoc -demo=false
+./bin/volume-launches -addr 127.0.0.1:41065 -pid 11282 -n 100 -query tag=bench -range 24h -out bench/results/load-volume-launches.json  # server: SLUICE_MEMORY_BUDGET_MB=256 ./bin/sluiced -listen 127.0.0.1:0 -data /tmp/tmp.tX9WtkOZch -demo=false

@@ -1,1 +1,1 @@
-./bin/sluice-load paged -addr 127.0.0.1:45953 -pid 14741 -query tag=bench -range 24h -page 1024 -duration 5s -out bench/results/load-volume-paged.json  # server:  ./bin/sluiced -listen 127.0.0.1:0 -data /tmp/tmp.ZyalD9yf0u -demo=false
+./bin/sluice-load paged -addr 127.0.0.1:33387 -pid 11164 -query tag=bench -range 24h -page 1024 -duration 5s -out bench/results/load-volume-paged.json  # server:  ./bin/sluiced -listen 127.0.0.1:0 -data /tmp/tmp.PODNu0nZO8 -demo=false

@@ -1,1 +1,1 @@
-./bin/volume-launches -addr 127.0.0.1:45953 -pid 14741 -n 1 -want 10000000 -query tag=bench -range 24h -out bench/results/load-volume-stream.json  # server:  ./bin/sluiced -listen 127.0.0.1:0 -data /tmp/tmp.ZyalD9yf0u -demo=false
+./bin/volume-launches -addr 127.0.0.1:33387 -pid 11164 -n 1 -want 10000000 -query tag=bench -range 24h -out bench/results/load-volume-stream.json  # server:  ./bin/sluiced -listen 127.0.0.1:0 -data /tmp/tmp.PODNu0nZO8 -demo=false
