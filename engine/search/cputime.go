@@ -20,7 +20,8 @@ import (
 //     (meteredSource);
 //   - every block of ScanUnordered, its decoding and its batch callbacks together (the
 //     store's workers, store.ScanQuery.CPU);
-//   - every part a fan-out worker runs (parallel.go);
+//   - every part a fan-out worker runs, and the fan-out coordinator's batch in two units,
+//     before and after it waits for the workers (parallel.go: never locked while waiting);
 //   - the end of the run, from the scan's return: merging the workers' partials, the
 //     condensing stages' final emit (runCPU.finish).
 //
@@ -93,22 +94,36 @@ func meter(ctx context.Context, src Source) Source {
 		return src
 	}
 	if ps, ok := src.(PartialSource); ok {
-		return &meteredPartials{meteredSource{src, c}, ps}
+		return &meteredPartials{meteredSource{Source: src, c: c}, ps}
 	}
 	if ps, ok := src.(ParallelSource); ok {
-		return &meteredParallel{meteredSource{src, c}, ps}
+		return &meteredParallel{meteredSource{Source: src, c: c}, ps}
 	}
-	return &meteredSource{src, c}
+	return &meteredSource{Source: src, c: c}
 }
 
 type meteredSource struct {
 	Source
-	c *runCPU
+	c   *runCPU
+	own bool // the callback measures itself (selfMetered): only decoding and the end are
+}
+
+// selfMeterer is a metered source whose batch callbacks can measure themselves.
+type selfMeterer interface{ selfMetered() Source }
+
+// selfMetered returns the source with its block decoding and the end of the run measured but
+// not its batch callbacks, for a callback that measures its own units (the fan-out's, which
+// waits for its workers between two units).
+func (s *meteredSource) selfMetered() Source {
+	return &meteredSource{Source: s.Source, c: s.c, own: true}
 }
 
 func (s *meteredSource) Scan(ctx context.Context, q store.ScanQuery, fn func([]wire.Entry) error) error {
 	q.CPU = s.c.m
 	defer s.c.scanned()
+	if s.own {
+		return s.Source.Scan(ctx, q, fn)
+	}
 	return s.Source.Scan(ctx, q, func(b []wire.Entry) error {
 		sp := s.c.m.Begin()
 		err := fn(b)

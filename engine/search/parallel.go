@@ -210,6 +210,7 @@ type fanout struct {
 	workers []*fanWorker // workers[0] runs on the coordinator's goroutine
 	wg      sync.WaitGroup
 	minPart int
+	parts   int            // workers given a part of the current batch
 	cpu     *cputime.Meter // the run's CPU account (cputime.go); nil: not measured
 }
 
@@ -229,6 +230,9 @@ const minFanPart = 64
 
 func (q *Query) runFanout(ctx context.Context, src Source, sink Sink, rec StatsRecorder, opt RunOptions, prefix int) error {
 	f := &fanout{p: newPipeline(q, sink, rec, opt), prefix: prefix, minPart: minFanPart, cpu: meterFrom(ctx)}
+	if ms, ok := src.(selfMeterer); ok {
+		src = ms.selfMetered() // f.batch measures its own units
+	}
 	f.workers = make([]*fanWorker, opt.Workers)
 	for w := range f.workers {
 		o := opt
@@ -248,14 +252,15 @@ func (q *Query) runFanout(ctx context.Context, src Source, sink Sink, rec StatsR
 	return f.p.scan(ctx, src, f.batch)
 }
 
+// loop runs the parts handed to fw. Each part is one unit of CPU accounting: the goroutine is
+// locked to its thread only while it runs one, never while it waits for the next.
 func (fw *fanWorker) loop(f *fanout) {
-	sp := f.cpu.Begin()
 	for part := range fw.in {
+		sp := f.cpu.Begin()
 		fw.run(part)
-		sp.Tick()
+		sp.End()
 		f.wg.Done()
 	}
-	sp.End()
 }
 
 // run pushes part through the per-entry prefix on fw's pipeline.
@@ -266,11 +271,25 @@ func (fw *fanWorker) run(part []wire.Entry) {
 
 // batch is the Scan callback of a fan-out: the batch is split into contiguous parts, one per
 // worker, the parts run through the per-entry prefix concurrently, the survivors are compacted
-// in order, and the coordinator runs them through the rest of the pipeline.
+// in order, and the coordinator runs them through the rest of the pipeline. It measures its
+// own CPU (runFanout's source does not): two units, before and after waiting for the workers,
+// so the coordinator never waits locked to its thread.
 func (f *fanout) batch(batch []wire.Entry) error {
 	if len(batch) == 0 {
 		return nil
 	}
+	sp := f.cpu.Begin()
+	f.split(batch)
+	sp.End()
+	f.wg.Wait()
+	sp = f.cpu.Begin()
+	err := f.merge(batch)
+	sp.End()
+	return err
+}
+
+// split hands the workers their parts of batch and runs the first part itself.
+func (f *fanout) split(batch []wire.Entry) {
 	p := f.p
 	p.ar.reset()
 	p.work = append(p.work[:0], batch...)
@@ -288,7 +307,15 @@ func (f *fanout) batch(batch []wire.Entry) error {
 	w0 := f.workers[0]
 	w0.lo, w0.part = 0, ents[:min(size, len(ents))]
 	w0.run(w0.part)
-	f.wg.Wait()
+	f.parts = nw
+}
+
+// merge compacts the workers' survivors in order and runs them through the rest of the
+// pipeline and the sink.
+func (f *fanout) merge(batch []wire.Entry) error {
+	p := f.p
+	ents := p.work
+	nw := f.parts
 	out := 0
 	for w := 0; w < nw; w++ {
 		fw := f.workers[w]
